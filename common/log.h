@@ -1,0 +1,27 @@
+/*
+ * log.h: one line per event, each naming the stage.
+ *
+ * Where the lines go: a file with -l (O_APPEND, so parent and children never
+ * interleave inside a line), stderr with -f, syslog (facility daemon) in the
+ * background. Not async-signal-safe: never call it from a signal handler.
+ */
+#ifndef FORKD_LOG_H
+#define FORKD_LOG_H
+
+#include <stdbool.h>
+
+/* Opens the log. -1 with errno if the file cannot be opened. */
+int log_open(const char *stage, const char *path, bool foreground);
+
+/* True when the log is stderr (so an error line need not be printed twice). */
+bool log_is_stderr(void);
+
+/* The log file's descriptor, or -1: daemonizing must keep it open. */
+int log_fd(void);
+
+/* priority is a syslog level: LOG_INFO for events, LOG_ERR for failures. */
+void log_msg(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+void log_close(void);
+
+#endif

@@ -1,0 +1,67 @@
+/*
+ * net.c: the listening socket of net.h.
+ */
+#include "net.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Closes fd and returns -1 with the errno of the failure that led here. */
+static int fail_closing(int fd)
+{
+    int saved = errno;
+
+    (void)close(fd);
+    errno = saved;
+    return -1;
+}
+
+int net_listen(const char *addr, unsigned short port, unsigned short *bound_port)
+{
+    struct sockaddr_in sa;
+    socklen_t len = sizeof sa;
+    int one = 1;
+    int flags;
+    int fd;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
+        errno = EINVAL;
+        return -1;
+    }
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd == -1)
+        return -1;
+    /* A restarted daemon can bind again while old connections sit in TIME_WAIT. */
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == -1)
+        return fail_closing(fd);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == -1)
+        return fail_closing(fd);
+    if (listen(fd, LISTEN_BACKLOG) == -1)
+        return fail_closing(fd);
+    flags = fcntl(fd, F_GETFL);
+    if (flags == -1 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1)
+        return fail_closing(fd);
+    if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
+        return fail_closing(fd);
+    if (getsockname(fd, (struct sockaddr *)&sa, &len) == -1)
+        return fail_closing(fd);
+    *bound_port = ntohs(sa.sin_port);
+    return fd;
+}
+
+void net_format_peer(const struct sockaddr_in *peer, char *buf, size_t size)
+{
+    char ip[INET_ADDRSTRLEN];
+
+    if (inet_ntop(AF_INET, &peer->sin_addr, ip, sizeof ip) == NULL)
+        (void)snprintf(ip, sizeof ip, "?");
+    (void)snprintf(buf, size, "%s:%u", ip, ntohs(peer->sin_port));
+}

@@ -1,0 +1,29 @@
+/*
+ * net.h: the listening socket and the few socket chores around it.
+ */
+#ifndef FORKD_NET_H
+#define FORKD_NET_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+
+/*
+ * Queue length for connections the parent has not accepted yet. With 5 or 20
+ * (the defaults of socat and tcpserver) a burst of 8-32 simultaneous connects
+ * overflows the queue, the kernel drops SYNs, and each dropped client waits a
+ * full second to retry. The kernel caps it at net.core.somaxconn.
+ */
+#define LISTEN_BACKLOG 1024
+
+/*
+ * An IPv4 TCP socket bound to addr:port and listening, non-blocking (accept
+ * returns EAGAIN instead of hanging when a client vanished before the parent
+ * got to it). *bound_port receives the real port (useful with port 0).
+ * -1 with errno on failure, nothing left open.
+ */
+int net_listen(const char *addr, unsigned short port, unsigned short *bound_port);
+
+/* "a.b.c.d:port" of an IPv4 peer. */
+void net_format_peer(const struct sockaddr_in *peer, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,241 @@
+/*
+ * protocol.c: the child's side of the line protocol.
+ *
+ * Lines are handled as byte ranges, never as C strings, so NUL bytes and
+ * binary data are just data. The buffer holds one maximal line plus its
+ * "\r\n"; anything longer is refused without reading it all.
+ */
+#include "protocol.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+
+enum outcome { KEEP_GOING, END_QUIT, END_CLOSE_NOW, END_FAILED };
+
+struct conn {
+    int fd;
+    const struct session *session;
+    long long last_activity; /* ms: last byte received or reply sent */
+    char buf[LINE_MAX_BYTES + 2];
+    size_t len;
+};
+
+static int reply(struct conn *c, const char *data, size_t len)
+{
+    if (write_all(c->fd, data, len) == -1)
+        return -1;
+    c->last_activity = monotonic_ms();
+    return 0;
+}
+
+static int reply_text(struct conn *c, const char *text)
+{
+    return reply(c, text, strlen(text));
+}
+
+/*
+ * Ends the conversation politely: no more output (FIN), then read and drop
+ * what the client still sends, up to EOF or LINGER_MS, so that closing with
+ * unread input does not turn into a reset that could destroy our last line.
+ */
+static void linger_and_close(int fd)
+{
+    long long deadline = monotonic_ms() + LINGER_MS;
+
+    if (shutdown(fd, SHUT_WR) == 0) {
+        for (;;) {
+            long long left = deadline - monotonic_ms();
+            struct pollfd p = {.fd = fd, .events = POLLIN};
+            char sink[4096];
+            int r;
+
+            if (left <= 0)
+                break;
+            r = poll(&p, 1, (int)left);
+            if (r == -1 && errno == EINTR)
+                continue;
+            if (r <= 0 || read(fd, sink, sizeof sink) <= 0)
+                break;
+        }
+    }
+    close_checked(fd, "client");
+}
+
+/* "SLEEP <ms>": one argument, digits only, 0..SLEEP_MAX_MS. */
+static int parse_sleep(const char *arg, size_t len, long *ms)
+{
+    long value = 0;
+
+    if (len == 0 || len > 5)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        if (arg[i] < '0' || arg[i] > '9')
+            return -1;
+        value = value * 10 + (arg[i] - '0');
+    }
+    if (value > SLEEP_MAX_MS)
+        return -1;
+    *ms = value;
+    return 0;
+}
+
+static bool is_command(const char *line, size_t len, const char *word)
+{
+    size_t n = strlen(word);
+
+    return len >= n && memcmp(line, word, n) == 0 && (len == n || line[n] == ' ');
+}
+
+static enum outcome handle_line(struct conn *c, const char *line, size_t len)
+{
+    char out[LINE_MAX_BYTES + 1];
+    long ms;
+    int r;
+
+    if (len == 4 && memcmp(line, "PING", 4) == 0) {
+        r = reply_text(c, "PONG\n");
+    } else if (len == 4 && memcmp(line, "QUIT", 4) == 0) {
+        return reply_text(c, "BYE\n") == 0 ? END_QUIT : END_CLOSE_NOW;
+    } else if (is_command(line, len, "ECHO")) {
+        size_t n = len > 4 ? len - 5 : 0;
+        memcpy(out, line + len - n, n);
+        out[n] = '\n';
+        r = reply(c, out, n + 1);
+    } else if (is_command(line, len, "SLEEP")) {
+        if (parse_sleep(line + 6, len > 5 ? len - 6 : 0, &ms) == -1) {
+            r = reply_text(c, "ERR bad argument\n");
+        } else {
+            sleep_ms(ms);
+            r = reply_text(c, "OK\n");
+        }
+    } else {
+        r = reply_text(c, "ERR unknown command\n");
+    }
+    /* A failed write means the client is gone: nothing left to say. */
+    return r == 0 ? KEEP_GOING : END_CLOSE_NOW;
+}
+
+/* Handles every complete line in the buffer. */
+static enum outcome handle_buffer(struct conn *c)
+{
+    for (;;) {
+        char *nl = memchr(c->buf, '\n', c->len);
+        size_t used;
+        size_t len;
+        enum outcome o;
+
+        if (nl == NULL) {
+            /* No newline in a full buffer: the line is too long whatever follows. */
+            if (c->len == sizeof c->buf)
+                break;
+            return KEEP_GOING;
+        }
+        used = (size_t)(nl - c->buf) + 1;
+        len = used - 1;
+        if (len > 0 && c->buf[len - 1] == '\r')
+            len--;
+        if (len > LINE_MAX_BYTES)
+            break;
+        o = handle_line(c, c->buf, len);
+        memmove(c->buf, c->buf + used, c->len - used);
+        c->len -= used;
+        if (o != KEEP_GOING)
+            return o;
+    }
+    return reply_text(c, "ERR line too long\n") == 0 ? END_QUIT : END_CLOSE_NOW;
+}
+
+/* Waits for input until the idle deadline. 1 readable, 0 timed out, -1 error. */
+static int wait_for_input(struct conn *c)
+{
+    long timeout = c->session->idle_timeout;
+
+    for (;;) {
+        struct pollfd p = {.fd = c->fd, .events = POLLIN};
+        int wait = -1;
+        int r;
+
+        if (timeout > 0) {
+            long long left = c->last_activity + timeout * 1000 - monotonic_ms();
+            if (left <= 0)
+                return 0;
+            wait = (int)left;
+        }
+        r = poll(&p, 1, wait);
+        if (r == -1 && errno == EINTR)
+            continue;
+        if (r == -1)
+            return -1;
+        if (r > 0)
+            return 1;
+    }
+}
+
+static enum outcome converse(struct conn *c)
+{
+    for (;;) {
+        ssize_t n;
+        enum outcome o;
+        int r = wait_for_input(c);
+
+        if (r == 0)
+            return reply_text(c, "ERR idle timeout\n") == 0 ? END_QUIT : END_CLOSE_NOW;
+        if (r == -1) {
+            log_msg(LOG_ERR, "poll client: %s", strerror(errno));
+            return END_FAILED;
+        }
+        n = read(c->fd, c->buf + c->len, sizeof c->buf - c->len);
+        if (n == -1 && errno == EINTR)
+            continue;
+        if (n == -1 && (errno == ECONNRESET || errno == ETIMEDOUT))
+            return END_CLOSE_NOW;
+        if (n == -1) {
+            log_msg(LOG_ERR, "read client: %s", strerror(errno));
+            return END_FAILED;
+        }
+        if (n == 0)
+            return END_CLOSE_NOW; /* the client hung up; whatever it left unfinished is dropped */
+        c->len += (size_t)n;
+        c->last_activity = monotonic_ms();
+        o = handle_buffer(c);
+        if (o != KEEP_GOING)
+            return o;
+    }
+}
+
+int protocol_serve(int fd, const struct session *session)
+{
+    struct conn c = {.fd = fd, .session = session, .last_activity = monotonic_ms()};
+    char greeting[256];
+    enum outcome o;
+    int n;
+
+    /* A client that stops reading must not hold this child forever in write(). */
+    if (session->idle_timeout > 0) {
+        struct timeval tv = {.tv_sec = session->idle_timeout};
+        if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) == -1)
+            log_msg(LOG_ERR, "setsockopt SO_SNDTIMEO: %s", strerror(errno));
+    }
+    n = snprintf(greeting, sizeof greeting, "HELLO %s pid=%ld%s\n", session->stage, (long)getpid(),
+                 session->greeting_extra);
+    if (n < 0 || (size_t)n >= sizeof greeting || reply(&c, greeting, (size_t)n) == -1)
+        o = END_CLOSE_NOW;
+    else
+        o = converse(&c);
+
+    if (o == END_QUIT)
+        linger_and_close(fd);
+    else
+        close_checked(fd, "client");
+    return o == END_FAILED ? 1 : 0;
+}

@@ -1,0 +1,22 @@
+/*
+ * util.h: small helpers every other file of common/ uses: a monotonic clock,
+ * a sleep that survives signals, a write that finishes what it starts.
+ */
+#ifndef FORKD_UTIL_H
+#define FORKD_UTIL_H
+
+#include <stddef.h>
+
+/* Milliseconds on CLOCK_MONOTONIC: for deadlines, never for dates. */
+long long monotonic_ms(void);
+
+/* Sleeps ms milliseconds, resuming after a signal handler interrupts it. */
+void sleep_ms(long ms);
+
+/* Writes all len bytes (retrying short writes and EINTR). 0, or -1 with errno. */
+int write_all(int fd, const void *buf, size_t len);
+
+/* close(2) whose failure is logged, so no result goes unchecked. */
+void close_checked(int fd, const char *what);
+
+#endif

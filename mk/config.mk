@@ -1,0 +1,39 @@
+# mk/config.mk: the settings every Makefile of the repository shares.
+#
+# Objects go to build/<variant>/, where the variant names the compiler (and
+# "-sanitize" for ASan+UBSan builds), so `make CC=clang` after `make` rebuilds
+# instead of silently reusing gcc's objects. Daemons go to
+# $(BINDIR)/<stage>/daemon; BINDIR is the repository itself unless a variant
+# build (make sanitize) puts them elsewhere.
+
+ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)
+
+CFLAGS ?= -O2 -g
+WARNINGS := -std=c11 -Wall -Wextra -Wpedantic -Werror
+# C11 plus POSIX.1-2008 with the XSI option (System V IPC lives there).
+CPPFLAGS += -D_XOPEN_SOURCE=700 -I$(ROOT)/common
+
+ifeq ($(SANITIZE),1)
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
+
+VARIANT ?= $(notdir $(firstword $(CC)))$(if $(filter 1,$(SANITIZE)),-sanitize)
+OBJDIR ?= $(ROOT)/build/$(VARIANT)
+BINDIR ?= $(ROOT)
+
+ALL_CFLAGS = $(WARNINGS) $(CFLAGS) $(SANFLAGS) -MMD -MP
+ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
+
+LIBFORKD := $(OBJDIR)/common/libforkd.a
+COMMON_SRCS := $(wildcard $(ROOT)/common/*.c)
+COMMON_OBJS := $(patsubst $(ROOT)/common/%.c,$(OBJDIR)/common/%.o,$(COMMON_SRCS))
+
+$(LIBFORKD): $(COMMON_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(OBJDIR)/%.o: $(ROOT)/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+-include $(COMMON_OBJS:.o=.d)

@@ -1,0 +1,458 @@
+#!/usr/bin/env bats
+# tests/common.bats: the shared contract of SPEC.md (command line, readiness,
+# background mode, pidfile, line protocol, shutdown), checked against every
+# stage under test (FORKD_STAGES, or every part*/ folder). Each test loops
+# over the stages and prints "stage: X" first, so a failure names its stage.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup_file() { build_if_needed; }
+
+each_stage() {
+    local st
+    for st in $(stages); do
+        echo "stage: $st"
+        "$1" "$st"
+    done
+}
+
+# --- command line ------------------------------------------------------------
+
+check_help() {
+    run --separate-stderr "$(stage_bin "$1")" --help
+    [ "$status" -eq 0 ]
+    [[ ${lines[0]} == Usage:* ]]
+    [[ $output == *"--port"* ]]
+    [ -z "$stderr" ]
+    if has_limit "$1"; then [[ $output == *"--max-connections"* ]]; else [[ $output != *"--max-connections"* ]]; fi
+    run --separate-stderr "$(stage_bin "$1")" -h
+    [ "$status" -eq 0 ]
+    [[ ${lines[0]} == Usage:* ]]
+}
+@test "-h and --help print the usage on stdout and exit 0 (-m only where it exists)" {
+    each_stage check_help
+}
+
+check_version() {
+    run --separate-stderr "$(stage_bin "$1")" --version
+    [ "$status" -eq 0 ]
+    [[ $output == "$1 (forkd) "[0-9]* ]]
+    run --separate-stderr "$(stage_bin "$1")" -V
+    [ "$status" -eq 0 ]
+    [[ $output == "$1 (forkd) "* ]]
+}
+@test "-V and --version print the version on stdout and exit 0" {
+    each_stage check_version
+}
+
+# usage_error STAGE EXPECTED ARGS...: exit 2, one stderr line containing
+# EXPECTED and a pointer to --help, nothing on stdout, nothing started.
+usage_error() {
+    local st=$1 expected=$2
+    shift 2
+    local pidfile="$BATS_TEST_TMPDIR/usage.pid"
+    run --separate-stderr timeout 5 "$(stage_bin "$st")" -f -P "$pidfile" "$@"
+    echo "args: $* -> status $status, stderr: $stderr"
+    [ "$status" -eq 2 ]
+    [ "${#stderr_lines[@]}" -eq 1 ]
+    [[ $stderr == "$st: "*"$expected"*"--help"* ]]
+    [ -z "$output" ]
+    [ ! -e "$pidfile" ]
+}
+
+check_bad_options() {
+    local st=$1
+    usage_error "$st" "unknown option '--frobnicate'" --frobnicate
+    usage_error "$st" "unknown option '-x'" -x
+    usage_error "$st" "invalid port '70000'" -p 70000
+    usage_error "$st" "invalid port '65536'" -p 65536
+    usage_error "$st" "invalid port 'abc'" -p abc
+    usage_error "$st" "invalid port '-1'" --port=-1
+    usage_error "$st" "invalid port '+80'" -p +80
+    usage_error "$st" "invalid port ' 80'" -p ' 80'
+    usage_error "$st" "invalid port '80x'" -p 80x
+    usage_error "$st" "invalid port ''" -p ''
+    usage_error "$st" "invalid port '99999999999999999999'" -p 99999999999999999999
+    usage_error "$st" "needs a value" -p
+    usage_error "$st" "invalid idle-timeout '86401'" -t 86401
+    usage_error "$st" "invalid idle-timeout 'soon'" --idle-timeout soon
+    usage_error "$st" "invalid address 'localhost'" -b localhost
+    usage_error "$st" "invalid address '256.1.1.1'" --bind 256.1.1.1
+    usage_error "$st" "needs a file name" -P ''
+    usage_error "$st" "needs a file name" --log=
+    usage_error "$st" "unexpected argument 'extra'" extra
+    if has_limit "$st"; then
+        usage_error "$st" "invalid max-connections '0'" -m 0
+        usage_error "$st" "invalid max-connections 'abc'" -m abc
+        usage_error "$st" "invalid max-connections '10001'" --max-connections 10001
+        usage_error "$st" "invalid max-connections '-5'" -m -5
+    else
+        usage_error "$st" "not available in $st" -m 5
+        usage_error "$st" "not available in $st" --max-connections=5
+    fi
+}
+@test "a bad option or value: one line on stderr naming it, a usage hint, exit 2, nothing started" {
+    each_stage check_bad_options
+}
+
+check_good_bounds() {
+    local st=$1 args=(-t 0 -b 127.0.0.1)
+    has_limit "$st" && args+=(-m 10000)
+    start_daemon "$st" "${args[@]}"
+    ping_session "$DPORT"
+    has_limit "$st" || return 0
+    start_daemon "$st" -m 1 -t 86400
+    connect_greeted "$DPORT"
+    [[ $GREETING == *" active=1 max=1" ]]
+}
+@test "values at the edges of their ranges are accepted" {
+    each_stage check_good_bounds
+}
+
+# --- readiness and start-up failures -----------------------------------------
+
+check_readiness() {
+    local st=$1
+    start_daemon "$st"
+    [ "$(wc -l <"$DOUT")" -eq 1 ]
+    grep -qx "listening on 127.0.0.1:$DPORT pid=$DPID" "$DOUT"
+    [ "$DPORT" -gt 0 ]
+    # the log names the stage and the start
+    wait_for "start line in log" grep -q "$st\[$DPID\]: start .*127.0.0.1:$DPORT pid=$DPID" "$DLOG"
+    ping_session "$DPORT"
+}
+@test "-p 0: exactly one readiness line with the real port and the daemon's pid" {
+    each_stage check_readiness
+}
+
+check_default_port() {
+    local st=$1 port=$((9000 + ${1:4:1}))
+    run "$(stage_bin "$st")" --help
+    [[ $output == *"default $port"* ]]
+}
+@test "each stage's default port is 900N" {
+    each_stage check_default_port
+}
+
+check_address_in_use() {
+    local st=$1 pidfile="$BATS_TEST_TMPDIR/inuse.pid" before
+    start_daemon "$st"
+    before=$(ipc_object_count)
+    run --separate-stderr timeout 10 "$(stage_bin "$st")" -f -p "$DPORT" -P "$pidfile"
+    [ "$status" -eq 1 ]
+    [ "${#stderr_lines[@]}" -eq 1 ]
+    [[ $stderr == "$st: cannot listen on 127.0.0.1:$DPORT: Address already in use" ]]
+    [ -z "$output" ]
+    [ ! -e "$pidfile" ]
+    [ "$(ipc_object_count)" -eq "$before" ]
+    # in the background, the launcher reports the daemon's reason the same way
+    run --separate-stderr timeout 10 "$(stage_bin "$st")" -p "$DPORT" -P "$pidfile"
+    [ "$status" -eq 1 ]
+    [ "${#stderr_lines[@]}" -eq 1 ]
+    [[ $stderr == *"Address already in use"* ]]
+    [ ! -e "$pidfile" ]
+    [ "$(ipc_object_count)" -eq "$before" ]
+    ping_session "$DPORT" # the first one is unharmed
+}
+@test "address in use: one line naming the cause, exit 1, no pidfile, no IPC object" {
+    each_stage check_address_in_use
+}
+
+check_unbindable() {
+    local st=$1
+    run --separate-stderr timeout 10 "$(stage_bin "$st")" -f -p 0 -b 192.0.2.1
+    [ "$status" -eq 1 ]
+    [[ $stderr == "$st: cannot listen on 192.0.2.1:0: Cannot assign requested address" ]]
+}
+@test "an address this machine does not have: exit 1 with the reason" {
+    each_stage check_unbindable
+}
+
+check_bad_logfile() {
+    local st=$1
+    run --separate-stderr timeout 10 "$(stage_bin "$st")" -f -p 0 -l "$BATS_TEST_TMPDIR/no/such/dir/log"
+    [ "$status" -eq 1 ]
+    [ "${#stderr_lines[@]}" -eq 1 ]
+    [[ $stderr == "$st: cannot open log file "*"No such file or directory" ]]
+}
+@test "a log file that cannot be opened: exit 1 with the reason" {
+    each_stage check_bad_logfile
+}
+
+# --- background mode and the pidfile -----------------------------------------
+
+check_background() {
+    local st=$1 pidfile="$BATS_TEST_TMPDIR/$1.pid" log="$BATS_TEST_TMPDIR/$1.log" pid port fd target
+    # an extra descriptor (7) that the daemon must not keep
+    run --separate-stderr timeout 10 "$(stage_bin "$st")" -p 0 -P "$pidfile" -l "$log" 7<"$BATS_TEST_FILENAME"
+    [ "$status" -eq 0 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [[ $output =~ ^listening\ on\ 127\.0\.0\.1:([0-9]+)\ pid=([0-9]+)$ ]]
+    port=${BASH_REMATCH[1]} pid=${BASH_REMATCH[2]}
+    track_daemon "$pid" "$log"
+    [ -z "$stderr" ]
+    alive "$pid"
+    [ "$(cat "$pidfile")" = "$pid" ]
+    # detached: not a session leader, no terminal, working directory /
+    [ "$(ps -o sid= -p "$pid" | tr -d ' ')" != "$pid" ]
+    [ "$(ps -o tty= -p "$pid" | tr -d ' ')" = "?" ]
+    [ "$(readlink "/proc/$pid/cwd")" = / ]
+    # 0-2 on /dev/null; nothing inherited (no descriptor on this test file)
+    for fd in 0 1 2; do [ "$(readlink "/proc/$pid/fd/$fd")" = /dev/null ]; done
+    for fd in /proc/"$pid"/fd/*; do
+        target=$(readlink "$fd")
+        [ "$target" != "$BATS_TEST_FILENAME" ]
+    done
+    ping_session "$port"
+    wait_for "accept line in the log" grep -q "$st\[$pid\]: accepted 127.0.0.1:" "$log"
+    kill -TERM "$pid"
+    WAIT_MS=2000 wait_for "background daemon to exit" gone_or_zombie "$pid"
+    [ ! -e "$pidfile" ]
+    grep -q "$st\[$pid\]: stopped" "$log"
+}
+@test "background: the launcher exits 0 once the daemon listens; detached, no inherited fd; SIGTERM cleans up" {
+    each_stage check_background
+}
+
+check_pidfile_lock() {
+    local st=$1 pidfile="$BATS_TEST_TMPDIR/$1.pid"
+    start_daemon "$st" -P "$pidfile"
+    [ "$(cat "$pidfile")" = "$DPID" ]
+    run --separate-stderr timeout 10 "$(stage_bin "$st")" -f -p 0 -P "$pidfile"
+    [ "$status" -eq 1 ]
+    [ "${#stderr_lines[@]}" -eq 1 ]
+    [[ $stderr == "$st: already running: pidfile $pidfile is locked by pid $DPID" ]]
+    # the same in the background, via the launcher
+    run --separate-stderr timeout 10 "$(stage_bin "$st")" -p 0 -P "$pidfile"
+    [ "$status" -eq 1 ]
+    [[ $stderr == *"already running"*"$DPID"* ]]
+    # the running instance keeps its pidfile and serves on
+    [ "$(cat "$pidfile")" = "$DPID" ]
+    ping_session "$DPORT"
+    kill -TERM "$DPID"
+    WAIT_MS=2000 wait_for "daemon to exit" gone_or_zombie "$DPID"
+    [ ! -e "$pidfile" ]
+}
+@test "pidfile: a second instance is refused with exit 1 and the holder's pid" {
+    each_stage check_pidfile_lock
+}
+
+check_stale_pidfile() {
+    local st=$1 pidfile="$BATS_TEST_TMPDIR/$1.pid"
+    echo 999999 >"$pidfile"
+    start_daemon "$st" -P "$pidfile"
+    [ "$(cat "$pidfile")" = "$DPID" ]
+    printf 'garbage without newline' >"$pidfile.2"
+    start_daemon "$st" -P "$pidfile.2"
+    [ "$(cat "$pidfile.2")" = "$DPID" ]
+}
+@test "pidfile: a stale file (no live holder) is taken over" {
+    each_stage check_stale_pidfile
+}
+
+check_relative_paths() {
+    local st=$1 pid
+    cd "$BATS_TEST_TMPDIR"
+    run timeout 10 "$(stage_bin "$st")" -p 0 -P rel.pid -l rel.log
+    [ "$status" -eq 0 ]
+    pid=${output##*pid=}
+    track_daemon "$pid" "$BATS_TEST_TMPDIR/rel.log"
+    [ "$(cat "$BATS_TEST_TMPDIR/rel.pid")" = "$pid" ]
+    grep -q "start $st" "$BATS_TEST_TMPDIR/rel.log"
+    kill -TERM "$pid"
+    WAIT_MS=2000 wait_for "daemon to exit" gone_or_zombie "$pid"
+    [ ! -e "$BATS_TEST_TMPDIR/rel.pid" ]
+}
+@test "background: relative -P and -l paths are taken from where it was started" {
+    each_stage check_relative_paths
+}
+
+# --- the line protocol -------------------------------------------------------
+
+check_protocol() {
+    local st=$1 started elapsed
+    start_daemon "$st"
+    connect_greeted "$DPORT"
+    [[ $GREETING =~ ^HELLO\ $st\ pid=([0-9]+)( active=1 max=10)?$ ]]
+    if has_limit "$st"; then [ -n "${BASH_REMATCH[2]}" ]; else [ -z "${BASH_REMATCH[2]}" ]; fi
+    # the pid is the child's, a child of the daemon
+    [ "$(ps -o ppid= -p "${BASH_REMATCH[1]}" | tr -d ' ')" = "$DPID" ]
+    send_line "$CONN" PING
+    read_line "$CONN" && [ "$LINE" = PONG ]
+    send_line "$CONN" "ECHO hello  world "
+    read_line "$CONN" && [ "$LINE" = "hello  world " ]
+    send_line "$CONN" ECHO
+    read_line "$CONN" && [ "$LINE" = "" ]
+    started=$(now_ms)
+    send_line "$CONN" "SLEEP 200"
+    read_line "$CONN" && [ "$LINE" = OK ]
+    elapsed=$(($(now_ms) - started))
+    [ "$elapsed" -ge 200 ]
+    send_line "$CONN" "SLEEP 0"
+    read_line "$CONN" && [ "$LINE" = OK ]
+    local bad
+    for bad in "SLEEP" "SLEEP " "SLEEP abc" "SLEEP 60001" "SLEEP -1" "SLEEP 1 2" "SLEEP +5" "SLEEP 99999999999"; do
+        send_line "$CONN" "$bad"
+        read_line "$CONN" && [ "$LINE" = "ERR bad argument" ]
+    done
+    for bad in "" "ping" "PING " "HELLO" "ECHOX" "SLEEPY 1" "QUIT now"; do
+        send_line "$CONN" "$bad"
+        read_line "$CONN" && [ "$LINE" = "ERR unknown command" ]
+    done
+    # CRLF: the \r is not part of the command
+    printf 'PING\r\n' >&"$CONN"
+    read_line "$CONN" && [ "$LINE" = PONG ]
+    # several commands in one packet, answered in order
+    printf 'PING\nECHO a\nECHO b\n' >&"$CONN"
+    read_line "$CONN" && [ "$LINE" = PONG ]
+    read_line "$CONN" && [ "$LINE" = a ]
+    read_line "$CONN" && [ "$LINE" = b ]
+    send_line "$CONN" QUIT
+    read_line "$CONN" && [ "$LINE" = BYE ]
+    expect_eof "$CONN"
+}
+@test "protocol: greeting, PING, ECHO, SLEEP, errors, CRLF, pipelining, QUIT" {
+    each_stage check_protocol
+}
+
+check_long_lines() {
+    local st=$1 max fd
+    start_daemon "$st"
+    # exactly 1024 bytes before the newline: accepted (ECHO + space + 1019)
+    max=$(printf 'x%.0s' $(seq 1019))
+    connect_greeted "$DPORT"
+    printf 'ECHO %s\n' "$max" >&"$CONN"
+    read_line "$CONN" && [ "$LINE" = "$max" ]
+    # 1024 bytes and CRLF: still accepted
+    printf 'ECHO %s\r\n' "$max" >&"$CONN"
+    read_line "$CONN" && [ "$LINE" = "$max" ]
+    # 1025 bytes: refused, then a clean close
+    printf 'ECHO %sy\n' "$max" >&"$CONN"
+    read_line "$CONN" && [ "$LINE" = "ERR line too long" ]
+    expect_eof "$CONN"
+    # no newline at all, and the client keeps sending: refused, clean close
+    connect_greeted "$DPORT"
+    fd=$CONN
+    head -c 200000 /dev/zero | tr '\0' 'z' >&"$fd"
+    read_line "$fd" && [ "$LINE" = "ERR line too long" ]
+    expect_eof "$fd"
+    ping_session "$DPORT"
+}
+@test "protocol: 1024-byte lines pass, longer ones get 'ERR line too long' and a clean close" {
+    each_stage check_long_lines
+}
+
+check_binary() {
+    local st=$1
+    start_daemon "$st"
+    connect_greeted "$DPORT"
+    printf 'P\0ING\n\377\376\001garbage\n' >&"$CONN"
+    read_line "$CONN" && [ "$LINE" = "ERR unknown command" ]
+    read_line "$CONN" && [ "$LINE" = "ERR unknown command" ]
+    printf 'ECHO a\0b\n' >&"$CONN"
+    [ "$(head -c 4 <&"$CONN" | od -An -tx1 | tr -d ' ')" = "6100620a" ]
+    send_line "$CONN" PING
+    read_line "$CONN" && [ "$LINE" = PONG ]
+}
+@test "protocol: binary bytes and NULs are data: unknown commands, echoed as sent" {
+    each_stage check_binary
+}
+
+check_vanishing_clients() {
+    local st=$1 i fd child
+    start_daemon "$st"
+    for i in 1 2 3; do
+        connect_greeted "$DPORT"
+        child=$(field_of "$GREETING" pid)
+        printf 'PIN' >&"$CONN" # half a line, then gone
+        close_conn "$CONN"
+        wait_for "child $child to end" gone_or_zombie "$child"
+    done
+    # a client that resets the connection in the middle of a long reply
+    connect_greeted "$DPORT"
+    child=$(field_of "$GREETING" pid)
+    printf 'ECHO %s\n' "$(printf 'r%.0s' $(seq 1000))" >&"$CONN"
+    close_conn "$CONN"
+    wait_for "child $child to end" gone_or_zombie "$child"
+    ping_session "$DPORT"
+}
+@test "protocol: half lines and vanished clients end their child and nothing else" {
+    each_stage check_vanishing_clients
+}
+
+check_idle_timeout() {
+    local st=$1 started elapsed i
+    start_daemon "$st" -t 1
+    # silence: closed with a reason after about a second
+    connect_greeted "$DPORT"
+    started=$(now_ms)
+    read_line "$CONN" && [ "$LINE" = "ERR idle timeout" ]
+    elapsed=$(($(now_ms) - started))
+    [ "$elapsed" -ge 900 ]
+    expect_eof "$CONN"
+    # activity resets the clock: 6 commands 400 ms apart outlive 1 s
+    connect_greeted "$DPORT"
+    for i in 1 2 3 4 5 6; do
+        READ_TIMEOUT=0.4 read_line "$CONN" && false # nothing must come meanwhile
+        send_line "$CONN" PING
+        read_line "$CONN" && [ "$LINE" = PONG ]
+    done
+    # a running SLEEP is not silence
+    send_line "$CONN" "SLEEP 1500"
+    read_line "$CONN" && [ "$LINE" = OK ]
+    send_line "$CONN" QUIT
+    read_line "$CONN" && [ "$LINE" = BYE ]
+}
+@test "protocol: the idle timeout closes a silent client; activity and SLEEP are not silence" {
+    each_stage check_idle_timeout
+}
+
+check_no_idle_timeout() {
+    local st=$1
+    start_daemon "$st" -t 0
+    connect_greeted "$DPORT"
+    if READ_TIMEOUT=1.5 read_line "$CONN"; then false; fi # nothing comes, not even a timeout line
+    send_line "$CONN" PING
+    read_line "$CONN" && [ "$LINE" = PONG ]
+}
+@test "protocol: -t 0 never closes a silent client" {
+    each_stage check_no_idle_timeout
+}
+
+# --- signals and shutdown ----------------------------------------------------
+
+# stop_with SIGNAL STAGE: clients busy (one in SLEEP), then SIGNAL: exit 0
+# within 2 s, no child left, pidfile gone, the test's own process group unharmed.
+stop_with() {
+    local sig=$1 st=$2 pidfile="$BATS_TEST_TMPDIR/$2.pid" kids sentinel started status=0 kid
+    start_daemon "$st" -P "$pidfile"
+    sleep 1000 & # a bystander in the daemon's process group
+    sentinel=$!
+    EXTRA_PIDS+=("$sentinel")
+    connect_greeted "$DPORT"
+    send_line "$CONN" "SLEEP 60000"
+    connect_greeted "$DPORT"
+    ping_session "$DPORT"
+    wait_for "2 children at least" test "$(count_children "$DPID")" -ge 2
+    kids=$(children_of "$DPID")
+    started=$(now_ms)
+    kill "-$sig" "$DPID"
+    WAIT_MS=2000 wait_for "daemon to exit" gone_or_zombie "$DPID"
+    wait "$DPID" || status=$?
+    [ "$status" -eq 0 ]
+    [ $(($(now_ms) - started)) -lt 2000 ]
+    for kid in $kids; do gone "$kid"; done
+    [ ! -e "$pidfile" ]
+    alive "$sentinel"
+    grep -q "shutdown on $sig" "$DLOG"
+    grep -q "stopped" "$DLOG"
+}
+stop_with_term() { stop_with SIGTERM "$1"; }
+stop_with_int() { stop_with SIGINT "$1"; }
+@test "SIGTERM: children ended and reaped, pidfile removed, exit 0 within 2 s, only own children signalled" {
+    each_stage stop_with_term
+}
+@test "SIGINT: the same clean shutdown" {
+    each_stage stop_with_int
+}

@@ -1,0 +1,270 @@
+# tests/helpers.bash: what every suite loads.
+#
+# - Daemons run in the foreground on a free port (-p 0); the readiness line
+#   gives the port, so no test guesses one or sleeps for a start.
+# - Every wait is a poll with a deadline (wait_for), never a fixed sleep.
+# - Everything a test starts is remembered and ended by pid in teardown:
+#   daemons, their children, stray IPC objects named in their logs.
+
+FORKD_ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
+# Where the daemons are (make sanitize points this at the ASan+UBSan build).
+BIN_DIR="${FORKD_BIN_DIR:-$FORKD_ROOT}"
+TOOLS_DIR="${FORKD_TOOLS_DIR:-$FORKD_ROOT/build/tools}"
+# How long a poll waits before it calls the state missing (ms).
+WAIT_MS="${FORKD_WAIT_MS:-10000}"
+
+load_assert_libs() {
+    local dir
+    for dir in "$FORKD_ROOT/tests/node_modules" /usr/lib/bats /usr/local/lib/bats; do
+        if [ -f "$dir/bats-support/load.bash" ] && [ -f "$dir/bats-assert/load.bash" ]; then
+            # shellcheck disable=SC1091
+            source "$dir/bats-support/load.bash"
+            # shellcheck disable=SC1091
+            source "$dir/bats-assert/load.bash"
+            return 0
+        fi
+    done
+    echo "bats-support and bats-assert are missing: 'make test' fetches them" >&2
+    return 1
+}
+load_assert_libs
+
+# The stages under test: FORKD_STAGES, or every part*/ folder.
+stages() {
+    if [ -n "${FORKD_STAGES:-}" ]; then
+        printf '%s\n' $FORKD_STAGES
+        return
+    fi
+    local d
+    for d in "$FORKD_ROOT"/part*/; do
+        basename "$d"
+    done
+}
+
+stage_bin() { echo "$BIN_DIR/$1/daemon"; }
+
+has_limit() { case $1 in part1-* | part2-*) return 1 ;; *) return 0 ;; esac; }
+
+# Builds what the suites need, unless a prebuilt tree is named.
+build_if_needed() {
+    [ -n "${FORKD_BIN_DIR:-}" ] && return 0
+    make -s -C "$FORKD_ROOT" all tools >&2
+}
+
+now_ms() {
+    local t=${EPOCHREALTIME/./}
+    echo $((t / 1000))
+}
+
+# wait_for DESCRIPTION COMMAND [ARGS...]: runs COMMAND until it succeeds;
+# fails, naming DESCRIPTION, after WAIT_MS.
+wait_for() {
+    local what=$1
+    shift
+    local deadline=$(($(now_ms) + WAIT_MS))
+    until "$@"; do
+        if (($(now_ms) >= deadline)); then
+            echo "timed out after ${WAIT_MS} ms waiting for: $what" >&2
+            return 1
+        fi
+        sleep 0.01
+    done
+}
+
+alive() { kill -0 "$1" 2>/dev/null; }
+gone() { ! kill -0 "$1" 2>/dev/null; }
+
+# A process's state letter (R, S, T, Z...), empty when it does not exist.
+proc_state() { ps -o stat= -p "$1" 2>/dev/null | cut -c1; }
+is_stopped() { [ "$(proc_state "$1")" = T ]; }
+
+# Children of a process: all of them, the zombies, the living.
+children_of() { ps -o pid= --ppid "$1" 2>/dev/null | tr -d ' '; }
+count_children() { children_of "$1" | grep -c . || true; }
+count_zombies() { ps -o stat= --ppid "$1" 2>/dev/null | grep -c '^Z' || true; }
+count_living() { ps -o stat= --ppid "$1" 2>/dev/null | grep -vc '^Z' || true; }
+has_children() { [ "$(count_children "$1")" -gt 0 ]; }
+no_children() { [ "$(count_children "$1")" -eq 0 ]; }
+children_count_is() { [ "$(count_children "$1")" -eq "$2" ]; }
+zombie_count_is() { [ "$(count_zombies "$1")" -eq "$2" ]; }
+
+# System V objects, read from /proc (ipcs -i exits 0 even for missing ids).
+shm_exists() { awk -v id="$1" 'NR > 1 && $2 == id { found = 1 } END { exit !found }' /proc/sysvipc/shm; }
+sem_exists() { awk -v id="$1" 'NR > 1 && $2 == id { found = 1 } END { exit !found }' /proc/sysvipc/sem; }
+shm_mode() { awk -v id="$1" 'NR > 1 && $2 == id { print $3 }' /proc/sysvipc/shm; }
+sem_mode() { awk -v id="$1" 'NR > 1 && $2 == id { print $3 }' /proc/sysvipc/sem; }
+ipc_object_count() { echo $(($(wc -l </proc/sysvipc/shm) + $(wc -l </proc/sysvipc/sem) - 2)); }
+
+# Runs "$@" with every descriptor above 2 closed: bats' fd 3 (or bats waits
+# for the daemon forever) and any client socket the test holds (or the
+# daemon would keep it open after the test closes it).
+run_clean_fds() {
+    local fd
+    for fd in /proc/$BASHPID/fd/*; do
+        fd=${fd##*/}
+        [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"
+    done
+    exec "$@"
+}
+
+DAEMON_PIDS=()
+DAEMON_LOGS=()
+CONN_FDS=()
+EXTRA_PIDS=()
+
+# start_daemon STAGE [ARGS...]: the stage in the foreground on a free port.
+# Sets DPID, DPORT, DLOG (its stderr, the log) and DOUT (its stdout).
+start_daemon() {
+    local stage=$1
+    shift
+    local n=${#DAEMON_PIDS[@]}
+    DOUT="$BATS_TEST_TMPDIR/$stage.$n.out"
+    DLOG="$BATS_TEST_TMPDIR/$stage.$n.log"
+    (run_clean_fds "$(stage_bin "$stage")" -f -p 0 "$@") >"$DOUT" 2>"$DLOG" &
+    DPID=$!
+    DAEMON_PIDS+=("$DPID")
+    DAEMON_LOGS+=("$DLOG")
+    if ! wait_for "$stage to listen" grep -q '^listening on ' "$DOUT"; then
+        cat "$DLOG" >&2
+        return 1
+    fi
+    DPORT=$(sed -n 's/^listening on [0-9.]*:\([0-9]*\) pid=[0-9]*$/\1/p' "$DOUT")
+    [ -n "$DPORT" ] || {
+        echo "bad readiness line: $(cat "$DOUT")" >&2
+        return 1
+    }
+}
+
+# Remembers a daemon started some other way (background mode) for teardown.
+track_daemon() {
+    DAEMON_PIDS+=("$1")
+    [ -n "${2:-}" ] && DAEMON_LOGS+=("$2")
+    return 0
+}
+
+# Ends a daemon by pid: SIGCONT (in case a test stopped it) and SIGTERM;
+# after 3 s SIGKILL to it and to the children it had.
+end_daemon() {
+    local pid=$1 kids kid
+    alive "$pid" || {
+        wait "$pid" 2>/dev/null || true
+        return 0
+    }
+    kids=$(children_of "$pid")
+    kill -CONT "$pid" 2>/dev/null || true
+    kill -TERM "$pid" 2>/dev/null || true
+    if ! WAIT_MS=3000 wait_for "daemon $pid to stop" gone_or_zombie "$pid" 2>/dev/null; then
+        kill -KILL "$pid" 2>/dev/null || true
+        for kid in $kids; do
+            kill -KILL "$kid" 2>/dev/null || true
+        done
+    fi
+    wait "$pid" 2>/dev/null || true
+}
+
+# Gone, or a zombie of this shell (a daemon that exited but is not yet waited for).
+gone_or_zombie() { gone "$1" || [ "$(proc_state "$1")" = Z ]; }
+
+# Removes IPC objects named in daemon logs that outlived their daemon.
+remove_stray_ipc() {
+    local log shm sem
+    for log in "${DAEMON_LOGS[@]}"; do
+        [ -f "$log" ] || continue
+        while read -r shm sem; do
+            shm_exists "$shm" && ipcrm -m "$shm" 2>/dev/null
+            sem_exists "$sem" && ipcrm -s "$sem" 2>/dev/null
+        done < <(sed -n 's/.*ipc shm=\([0-9]*\) sem=\([0-9]*\).*/\1 \2/p' "$log")
+    done
+    return 0
+}
+
+close_all_conns() {
+    local fd
+    for fd in "${CONN_FDS[@]}"; do
+        exec {fd}>&- 2>/dev/null || true
+    done
+    CONN_FDS=()
+}
+
+teardown_daemons() {
+    local pid
+    close_all_conns
+    for pid in "${EXTRA_PIDS[@]}"; do
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    for pid in "${DAEMON_PIDS[@]}"; do
+        end_daemon "$pid"
+    done
+    remove_stray_ipc
+}
+
+teardown() { teardown_daemons; }
+
+# --- talking to a daemon over bash's /dev/tcp ---------------------------------
+
+# connect PORT: opens a connection; CONN is its descriptor.
+connect() {
+    exec {CONN}<>"/dev/tcp/127.0.0.1/$1"
+    CONN_FDS+=("$CONN")
+}
+
+# read_line FD: one line (without \r\n) into LINE; fails on EOF or after 5 s.
+read_line() {
+    LINE=
+    IFS= read -r -t "${READ_TIMEOUT:-5}" -u "$1" LINE || return 1
+    LINE=${LINE%$'\r'}
+}
+
+# connect_greeted PORT: connects and reads the greeting into GREETING.
+connect_greeted() {
+    connect "$1"
+    read_line "$CONN" || {
+        echo "no greeting from port $1" >&2
+        return 1
+    }
+    GREETING=$LINE
+}
+
+send_line() { printf '%s\n' "$2" >&"$1"; }
+
+# expect_eof FD: the daemon closed the connection cleanly (EOF, not reset).
+expect_eof() {
+    local rest rc=0
+    IFS= read -r -t 5 -u "$1" rest || rc=$?
+    # read returns 1 at a clean EOF; >128 on timeout; a reset shows as an error
+    [ "$rc" -eq 1 ] && [ -z "$rest" ]
+}
+
+close_conn() {
+    local fd=$1 i
+    exec {fd}>&-
+    for i in "${!CONN_FDS[@]}"; do
+        [ "${CONN_FDS[$i]}" = "$fd" ] && unset 'CONN_FDS[i]'
+    done
+    return 0
+}
+
+# Field of a greeting or BUSY line: field_of "HELLO x pid=5 active=2" pid -> 5
+field_of() { sed -n "s/.* $2=\([0-9]*\).*/\1/p" <<<" $1"; }
+
+# One complete session: greeting, PING/PONG, QUIT/BYE, EOF.
+ping_session() {
+    local port=$1 fd
+    exec {fd}<>"/dev/tcp/127.0.0.1/$port"
+    read_line "$fd" && [[ $LINE == HELLO* ]] || {
+        exec {fd}>&-
+        return 1
+    }
+    send_line "$fd" PING
+    read_line "$fd" && [ "$LINE" = PONG ] || {
+        exec {fd}>&-
+        return 1
+    }
+    send_line "$fd" QUIT
+    read_line "$fd" && [ "$LINE" = BYE ] || {
+        exec {fd}>&-
+        return 1
+    }
+    exec {fd}>&-
+}
