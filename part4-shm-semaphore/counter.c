@@ -1,0 +1,157 @@
+/*
+ * counter.c: the shared counter of counter.h (PHP Daemon, part IV).
+ *
+ * The article's scheme, step by step:
+ *   shmget + shmat     a segment that parent and children all see
+ *   semget + SETVAL 1  a semaphore used as a lock, open
+ *   semop -1           take the lock (wait while another process holds it)
+ *   change the count
+ *   semop +1           give the lock back
+ *   IPC_RMID           remove both at shutdown: System V objects outlive
+ *                      the processes that made them, until removed or reboot
+ *
+ * Two details the article leaves out:
+ *   SEM_UNDO  the kernel reverts a process's semop when it dies, so a child
+ *             killed while holding the lock does not leave it locked.
+ *   EINTR     semop is never restarted after a signal handler ran, whatever
+ *             SA_RESTART says: the caller must retry.
+ */
+#include "counter.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <sys/ipc.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <unistd.h>
+
+/* semctl(2): "the calling program must define this union". */
+union semun {
+    int val;
+    struct semid_ds *buf;  // cppcheck-suppress unusedStructMember ; the kernel's layout
+    unsigned short *array; // cppcheck-suppress unusedStructMember
+};
+
+int counter_create(struct counter *c)
+{
+    union semun arg;
+    void *at;
+
+    c->owner = getpid();
+    c->shared = NULL;
+    c->semid = -1;
+    /* IPC_PRIVATE: a fresh object no other daemon can stumble on by key;
+     * the children know its id because they are forked after this. */
+    c->shmid = shmget(IPC_PRIVATE, sizeof *c->shared, IPC_CREAT | 0600);
+    if (c->shmid == -1)
+        return -1;
+    at = shmat(c->shmid, NULL, 0);
+    if (at == (void *)-1) // NOLINT(performance-no-int-to-ptr): shmat's error value
+        goto fail;
+    c->shared = at; /* a new segment is zero-filled: active starts at 0 */
+    c->semid = semget(IPC_PRIVATE, 1, IPC_CREAT | 0600);
+    if (c->semid == -1)
+        goto fail;
+    arg.val = 1; /* 1 = open; a process that takes it brings it to 0 */
+    if (semctl(c->semid, 0, SETVAL, arg) == -1)
+        goto fail;
+    return 0;
+fail : {
+    int saved = errno;
+    (void)counter_destroy(c);
+    errno = saved;
+    return -1;
+}
+}
+
+static int change_semaphore(struct counter *c, short delta)
+{
+    struct sembuf op = {.sem_num = 0, .sem_op = delta, .sem_flg = SEM_UNDO};
+
+    while (semop(c->semid, &op, 1) == -1) {
+        if (errno != EINTR)
+            return -1;
+    }
+    return 0;
+}
+
+int counter_lock(struct counter *c)
+{
+    return change_semaphore(c, -1);
+}
+
+int counter_unlock(struct counter *c)
+{
+    return change_semaphore(c, +1);
+}
+
+enum counter_result counter_acquire(struct counter *c, long max, long *active)
+{
+    bool busy;
+
+    if (counter_lock(c) == -1)
+        return COUNTER_ERROR;
+    busy = c->shared->active >= max;
+    if (!busy)
+        c->shared->active++;
+    *active = c->shared->active;
+    if (counter_unlock(c) == -1)
+        return COUNTER_ERROR;
+    return busy ? COUNTER_BUSY : COUNTER_TAKEN;
+}
+
+int counter_release(struct counter *c, long *active)
+{
+    long now;
+
+    if (counter_lock(c) == -1)
+        return -1;
+    if (c->shared->active > 0)
+        c->shared->active--;
+    now = c->shared->active;
+    if (counter_unlock(c) == -1)
+        return -1;
+    if (active != NULL)
+        *active = now;
+    return 0;
+}
+
+int counter_read(struct counter *c, long *active)
+{
+    long now;
+
+    if (counter_lock(c) == -1)
+        return -1;
+    now = c->shared->active;
+    if (counter_unlock(c) == -1)
+        return -1;
+    *active = now;
+    return 0;
+}
+
+int counter_destroy(struct counter *c)
+{
+    int result = 0;
+    int first_error = 0;
+
+    if (c->owner != getpid())
+        return 0;
+    if (c->shared != NULL && shmdt(c->shared) == -1) {
+        first_error = errno;
+        result = -1;
+    }
+    /* The segment is freed when its last process detaches: our children
+     * are reaped by now, so this frees it at once. */
+    if (c->shmid != -1 && shmctl(c->shmid, IPC_RMID, NULL) == -1 && result == 0) {
+        first_error = errno;
+        result = -1;
+    }
+    if (c->semid != -1 && semctl(c->semid, 0, IPC_RMID) == -1 && result == 0) {
+        first_error = errno;
+        result = -1;
+    }
+    c->shared = NULL;
+    c->shmid = c->semid = -1;
+    errno = first_error;
+    return result;
+}

@@ -1,0 +1,164 @@
+#!/usr/bin/env bats
+# tests/part3-signals-bug.bats: the lesson of part 3. A connection counter
+# decremented by SIGUSR2 from each child is exact when children end one at a
+# time, and drifts when they end together, because standard signals are not
+# queued. These tests make the drift happen on purpose, deterministically.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup_file() { build_if_needed; }
+
+ST=part3-signals-bug
+
+hold() {
+    local i
+    HELD=() KIDS=()
+    for i in $(seq "$1"); do
+        connect_greeted "$2"
+        HELD+=("$CONN")
+        KIDS+=("$(field_of "$GREETING" pid)")
+    done
+}
+close_held() {
+    local fd
+    for fd in "${HELD[@]}"; do close_conn "$fd"; done
+}
+sigusr2_lines() { grep -c 'SIGUSR2 received' "$DLOG" || true; }
+sigusr2_lines_are() { [ "$(sigusr2_lines)" -eq "$1" ]; }
+logged_active_is() { [ "$(grep 'SIGUSR2 received' "$DLOG" | tail -n 1 | sed 's/.*active=//')" = "$1" ]; }
+
+@test "part 3: the greeting and the log carry the counter" {
+    start_daemon "$ST" -m 4
+    connect_greeted "$DPORT"
+    [[ $GREETING =~ ^HELLO\ part3-signals-bug\ pid=[0-9]+\ active=1\ max=4$ ]]
+    connect_greeted "$DPORT"
+    [[ $GREETING == *" active=2 max=4" ]]
+    grep -q "accepted 127.0.0.1:[0-9]* child pid=[0-9]* active=2 max=4\$" "$DLOG"
+}
+
+@test "part 3: children ending one at a time: the counter is exact (the bug is coalescing, not arithmetic)" {
+    local i n
+    start_daemon "$ST" -m 5
+    hold 3 "$DPORT"
+    [[ $GREETING == *" active=3 max=5" ]]
+    # close them one by one, each time waiting for its SIGUSR2 to be handled
+    for i in 0 1 2; do
+        close_conn "${HELD[$i]}"
+        wait_for "SIGUSR2 number $((i + 1))" sigusr2_lines_are $((i + 1))
+        logged_active_is $((2 - i))
+    done
+    # 20 more sessions, spread in time: still exact
+    for n in $(seq 20); do
+        ping_session "$DPORT"
+        wait_for "SIGUSR2 number $((n + 3))" sigusr2_lines_are $((n + 3))
+    done
+    connect_greeted "$DPORT"
+    [[ $GREETING == *" active=1 max=5" ]]
+}
+
+@test "part 3: frozen burst: 5 children end together, 4 decrements are lost, BUSY with one client connected" {
+    local before
+    start_daemon "$ST" -m 5
+    hold 5 "$DPORT"
+    [[ $GREETING == *" active=5 max=5" ]]
+    kill -STOP "$DPID"
+    wait_for "daemon stopped" is_stopped "$DPID"
+    before=$(sigusr2_lines)
+    close_held
+    # each child sent its SIGUSR2 before ending; all 5 wait as zombies
+    wait_for "5 zombies" zombie_count_is "$DPID" 5
+    kill -CONT "$DPID"
+    wait_for "all reaped" no_children "$DPID"
+    # five signals sent, one delivered
+    wait_for "the SIGUSR2 line" sigusr2_lines_are $((before + 1))
+    logged_active_is 4
+    # the only client, yet the daemon counts five
+    connect_greeted "$DPORT"
+    [ "$GREETING" = "HELLO part3-signals-bug pid=$(field_of "$GREETING" pid) active=5 max=5" ]
+    [ "$(count_living "$DPID")" -eq 1 ]
+    # "only one process is running, yet no new connections"
+    connect "$DPORT"
+    read_line "$CONN"
+    [ "$LINE" = "BUSY active=5 max=5" ]
+    expect_eof "$CONN"
+    [ "$(count_living "$DPID")" -eq 1 ]
+    grep -q "refused 127.0.0.1:[0-9]* BUSY active=5 max=5\$" "$DLOG"
+}
+
+@test "part 3: frozen bursts, 5 rounds: each loses exactly K-1 decrements (K = 2..6)" {
+    local k drift=0
+    start_daemon "$ST" -m 10000
+    for k in 2 3 4 5 6; do
+        hold "$k" "$DPORT"
+        kill -STOP "$DPID"
+        wait_for "daemon stopped" is_stopped "$DPID"
+        close_held
+        wait_for "$k zombies" zombie_count_is "$DPID" "$k"
+        kill -CONT "$DPID"
+        wait_for "all reaped" no_children "$DPID"
+        drift=$((drift + k - 1))
+        connect_greeted "$DPORT"
+        [[ $GREETING == *" active=$((drift + 1)) max=10000" ]]
+        close_conn "$CONN"
+        wait_for "probe reaped" no_children "$DPID"
+    done
+}
+
+@test "part 3: children killed with SIGKILL never signal: after 3 kills, BUSY with nobody connected" {
+    local i kid
+    start_daemon "$ST" -m 3
+    for i in 1 2 3; do
+        connect_greeted "$DPORT"
+        [[ $GREETING == *" active=$i max=3" ]]
+        kid=$(field_of "$GREETING" pid)
+        kill -KILL "$kid"
+        wait_for "killed child reaped" grep -q "reaped child pid=$kid signal=9\$" "$DLOG"
+        close_conn "$CONN"
+    done
+    [ "$(count_children "$DPID")" -eq 0 ]
+    connect "$DPORT"
+    read_line "$CONN"
+    [ "$LINE" = "BUSY active=3 max=3" ]
+    [ "$(count_children "$DPID")" -eq 0 ]
+}
+
+@test "part 3: a child whose parent died does not send SIGUSR2 to its new parent" {
+    local report="$BATS_TEST_TMPDIR/sigusr2.report" watcher kid
+    DOUT="$BATS_TEST_TMPDIR/watched.out"
+    DLOG="$BATS_TEST_TMPDIR/watched.log"
+    (run_clean_fds "$TOOLS_DIR/sigwatch" "$report" "$(stage_bin "$ST")" -f -p 0) >"$DOUT" 2>"$DLOG" &
+    watcher=$!
+    EXTRA_PIDS+=("$watcher")
+    wait_for "daemon under sigwatch to listen" grep -q '^listening on ' "$DOUT"
+    DPORT=$(sed -n 's/^listening on [0-9.]*:\([0-9]*\) pid=.*/\1/p' "$DOUT")
+    DPID=$(sed -n 's/.* pid=\([0-9]*\)$/\1/p' "$DOUT")
+    track_daemon "$DPID"
+    connect_greeted "$DPORT"
+    kid=$(field_of "$GREETING" pid)
+    kill -KILL "$DPID"
+    # the child now belongs to sigwatch, the subreaper
+    wait_for "child re-parented" test "$(ps -o ppid= -p "$kid" | tr -d ' ')" = "$watcher"
+    send_line "$CONN" QUIT
+    read_line "$CONN" && [ "$LINE" = BYE ]
+    close_conn "$CONN"
+    wait_for "child gone" gone "$kid"
+    [ ! -s "$report" ]
+}
+
+@test "part 3: a stray SIGUSR2 never takes the counter below zero" {
+    start_daemon "$ST" -m 2
+    kill -USR2 "$DPID"
+    wait_for "the SIGUSR2 line" sigusr2_lines_are 1
+    logged_active_is 0
+    connect_greeted "$DPORT"
+    [[ $GREETING == *" active=1 max=2" ]]
+}
+
+@test "part 3: drift-rate script reports natural (unfrozen) bursts" {
+    run "$FORKD_ROOT/tests/scripts/drift-rate.sh" 5 5
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ ${lines[-1]} =~ ^part3-signals-bug:\ 5\ rounds\ of\ 5\ simultaneous\ closes:\ [0-9]+\ drifted ]]
+    [[ $output == *"part4-shm-semaphore: 5 rounds of 5 simultaneous closes: 0 drifted"* ]]
+}

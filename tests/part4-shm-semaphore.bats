@@ -1,0 +1,180 @@
+#!/usr/bin/env bats
+# tests/part4-shm-semaphore.bats: the lesson of part 4. The counter in System
+# V shared memory under a System V semaphore is exact under any burst, and
+# both objects are gone when the daemon stops.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup_file() { build_if_needed; }
+
+ST=part4-shm-semaphore
+
+hold() {
+    local i
+    HELD=() KIDS=()
+    for i in $(seq "$1"); do
+        connect_greeted "$2"
+        HELD+=("$CONN")
+        KIDS+=("$(field_of "$GREETING" pid)")
+    done
+}
+close_held() {
+    local fd
+    for fd in "${HELD[@]}"; do close_conn "$fd"; done
+}
+# ipc_ids: SHMID and SEMID from the daemon's "ipc shm=N sem=M" line.
+ipc_ids() {
+    wait_for "the ipc line" grep -q 'ipc shm=[0-9]* sem=[0-9]*' "$DLOG"
+    SHMID=$(sed -n 's/.*ipc shm=\([0-9]*\) sem=.*/\1/p' "$DLOG")
+    SEMID=$(sed -n 's/.*ipc shm=[0-9]* sem=\([0-9]*\).*/\1/p' "$DLOG")
+}
+ipc_gone() { ! shm_exists "$SHMID" && ! sem_exists "$SEMID"; }
+
+@test "part 4 unit: the counter functions (create, limit, SEM_UNDO, contention, owner-only removal)" {
+    run "${FORKD_UNIT_DIR:-$TOOLS_DIR}/counter_test"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ $output != *"not ok"* ]]
+    [[ ${lines[-1]} == 1..* ]]
+}
+
+@test "part 4: the logged IPC objects exist with mode 0600 while it runs" {
+    start_daemon "$ST"
+    ipc_ids
+    shm_exists "$SHMID"
+    sem_exists "$SEMID"
+    [ "$(shm_mode "$SHMID")" = 600 ]
+    [ "$(sem_mode "$SEMID")" = 600 ]
+    # the daemon and its children share the segment (attach count)
+    connect_greeted "$DPORT"
+    wait_for "2 attachments" test "$(awk -v id="$SHMID" 'NR > 1 && $2 == id { print $7 }' /proc/sysvipc/shm)" = 2
+}
+
+stop_and_check_ipc() {
+    local sig=$1 status=0
+    start_daemon "$ST"
+    ipc_ids
+    connect_greeted "$DPORT"
+    send_line "$CONN" "SLEEP 60000"
+    ping_session "$DPORT"
+    kill "-$sig" "$DPID"
+    WAIT_MS=2000 wait_for "daemon to exit" gone_or_zombie "$DPID"
+    wait "$DPID" || status=$?
+    [ "$status" -eq 0 ]
+    ipc_gone
+    grep -q "ipc removed shm=$SHMID sem=$SEMID" "$DLOG"
+}
+@test "part 4: after SIGTERM, the segment and the semaphore are gone" {
+    stop_and_check_ipc TERM
+}
+@test "part 4: after SIGINT, the segment and the semaphore are gone" {
+    stop_and_check_ipc INT
+}
+
+@test "part 4: a start that fails (address in use) leaves no IPC object" {
+    local before
+    start_daemon "$ST"
+    ipc_ids
+    before=$(ipc_object_count)
+    run --separate-stderr timeout 10 "$(stage_bin "$ST")" -f -p "$DPORT"
+    [ "$status" -eq 1 ]
+    [ "$(ipc_object_count)" -eq "$before" ]
+    run --separate-stderr timeout 10 "$(stage_bin "$ST")" -p "$DPORT"
+    [ "$status" -eq 1 ]
+    [ "$(ipc_object_count)" -eq "$before" ]
+}
+
+@test "part 4: frozen burst of 20, 3 rounds: the next greeting says active=1 every time" {
+    local round
+    start_daemon "$ST" -m 20
+    for round in 1 2 3; do
+        hold 20 "$DPORT"
+        [[ $GREETING == *" active=20 max=20" ]]
+        kill -STOP "$DPID"
+        wait_for "daemon stopped" is_stopped "$DPID"
+        close_held
+        wait_for "20 zombies" zombie_count_is "$DPID" 20
+        kill -CONT "$DPID"
+        wait_for "all reaped" no_children "$DPID"
+        connect_greeted "$DPORT"
+        [[ $GREETING == *" active=1 max=20" ]]
+        close_conn "$CONN"
+        wait_for "probe reaped" no_children "$DPID"
+    done
+}
+
+@test "part 4: natural bursts, 30 rounds of 10: no drift; BUSY exactly at the limit, never below" {
+    local line
+    start_daemon "$ST" -m 10
+    run "$TOOLS_DIR/burst" -p "$DPORT" -d "$DPID" -k 10 -r 30 -q
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ $output == *" drifted_rounds=0 lost_decrements=0 first_probe=1 last_probe=1" ]]
+    hold 10 "$DPORT"
+    [[ $GREETING == *" active=10 max=10" ]]
+    connect "$DPORT"
+    read_line "$CONN"
+    [ "$LINE" = "BUSY active=10 max=10" ]
+    expect_eof "$CONN"
+    # one leaves: exactly one slot frees
+    close_conn "${HELD[0]}"
+    wait_for "its child reaped" gone "${KIDS[0]}"
+    connect_greeted "$DPORT"
+    [[ $GREETING == *" active=10 max=10" ]]
+    connect "$DPORT"
+    read_line "$CONN"
+    [ "$LINE" = "BUSY active=10 max=10" ]
+    # no BUSY was ever sent below the limit
+    line=$(grep 'BUSY active=' "$DLOG" | grep -vc 'BUSY active=10 max=10' || true)
+    [ "$line" -eq 0 ]
+}
+
+@test "part 4: a child killed with SIGKILL mid-session: the parent releases its slot" {
+    local victim
+    start_daemon "$ST" -m 5
+    hold 3 "$DPORT"
+    victim=${KIDS[1]}
+    kill -KILL "$victim"
+    wait_for "victim reaped" grep -q "reaped child pid=$victim signal=9\$" "$DLOG"
+    grep -q "released the slot of killed child pid=$victim: active=2" "$DLOG"
+    connect_greeted "$DPORT"
+    [[ $GREETING == *" active=3 max=5" ]] # 2 still held + this one
+}
+
+@test "part 4: SIGKILL to every child, 5 times: back to exact, with nobody connected" {
+    local i
+    start_daemon "$ST" -m 5
+    for i in 1 2 3 4 5; do
+        connect_greeted "$DPORT"
+        kill -KILL "$(field_of "$GREETING" pid)"
+        close_conn "$CONN"
+    done
+    wait_for "all reaped" no_children "$DPID"
+    connect_greeted "$DPORT"
+    [[ $GREETING == *" active=1 max=5" ]]
+}
+
+@test "part 4: children coming and going never remove the objects" {
+    start_daemon "$ST" -m 3
+    ipc_ids
+    run "$TOOLS_DIR/loadgen" -p "$DPORT" -n 200 -c 4 -m quit
+    echo "$output"
+    [ "$status" -eq 0 ]
+    wait_for "no child left" no_children "$DPID"
+    shm_exists "$SHMID"
+    sem_exists "$SEMID"
+    connect_greeted "$DPORT"
+    [[ $GREETING == *" active=1 max=3" ]]
+}
+
+@test "part 4: kill -9 of the daemon leaks both objects (documented); ipcrm removes them" {
+    start_daemon "$ST"
+    ipc_ids
+    kill -KILL "$DPID"
+    wait_for "daemon dead" gone_or_zombie "$DPID"
+    shm_exists "$SHMID"
+    sem_exists "$SEMID"
+    ipcrm -m "$SHMID" -s "$SEMID"
+    ipc_gone
+}
