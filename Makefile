@@ -18,11 +18,12 @@ STAGES := $(sort $(patsubst %/,%,$(wildcard part*/)))
 TOOLDIR ?= $(ROOT)/build/tools
 BATS := $(ROOT)/tests/node_modules/bats/bin/bats
 TOOL_CFLAGS = $(WARNINGS) $(CFLAGS) $(SANFLAGS)
-TOOLS := $(addprefix $(TOOLDIR)/,reaper sigwatch loadgen burst counter_test)
+TOOLS := $(addprefix $(TOOLDIR)/,reaper sigwatch loadgen burst hostile childwatch shmpeek counter_test)
 export FORKD_TOOLS_DIR := $(TOOLDIR)
 
 .DEFAULT_GOAL := all
-.PHONY: all $(STAGES) tools test demo run diff valgrind sanitize lint clean
+.PHONY: all $(STAGES) tools test demo run diff valgrind sanitize lint clean stress bench bench-counter \
+	watch exercise check-exercises
 
 all: $(STAGES)
 
@@ -32,6 +33,11 @@ $(STAGES): $(LIBFORKD)
 tools: $(TOOLS)
 
 $(TOOLDIR)/%: tests/tools/%.c tests/tools/netline.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(TOOL_CFLAGS) -pthread -o $@ $< $(ALL_LDFLAGS)
+
+# The reference server, tcpserver's handler and the counter microbenchmark.
+$(TOOLDIR)/%: tests/bench/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(TOOL_CFLAGS) -pthread -o $@ $< $(ALL_LDFLAGS)
 
@@ -53,6 +59,9 @@ test: all tools $(BATS)
 demo: all tools
 	@tests/scripts/demo.sh $(STAGE)
 
+watch: all tools
+	@tests/scripts/watch.sh $(or $(STAGE),part3-signals-bug) $(ARGS)
+
 run:
 	@$(MAKE) --no-print-directory $(or $(STAGE),part1-fork)
 	./$(or $(STAGE),part1-fork)/daemon -f $(ARGS)
@@ -63,6 +72,16 @@ diff:
 	test -n "$$prev" || { echo "no stage named $(STAGE)" >&2; exit 2; }; \
 	test "$$prev" != "$(STAGE)" || { echo "$(STAGE) is the first stage: nothing before it" >&2; exit 2; }; \
 	diff -u "$$prev/daemon.c" "$(STAGE)/daemon.c"; test $$? -le 1
+
+# Longer load and fault runs than make test, with their figures (not in CI).
+stress: all tools $(BATS)
+	@tests/scripts/stress.sh $(STAGE)
+
+bench: all tools $(TOOLDIR)/floor $(TOOLDIR)/handler
+	@tests/bench/bench.sh $(ROUNDS)
+
+bench-counter: $(TOOLDIR)/counterbench
+	@$(TOOLDIR)/counterbench
 
 valgrind: all tools
 	@tests/scripts/valgrind.sh $(or $(STAGE),$(STAGES))

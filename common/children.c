@@ -32,20 +32,23 @@ static volatile sig_atomic_t reaped_count;
 int children_reserve(void)
 {
     size_t bigger;
-    pid_t *new_live;
-    struct reaped_child *new_reaped;
+    void *block;
 
     if (live_count < capacity)
         return 0;
+    /* Both arrays in one block: the parent writes them for every child, and
+     * while children run each written page costs a copy (copy-on-write). */
     bigger = capacity == 0 ? 64 : capacity * 2;
-    new_live = realloc(live, bigger * sizeof *new_live);
-    if (new_live == NULL)
+    block = malloc(bigger * (sizeof *reaped + sizeof *live));
+    if (block == NULL)
         return -1;
-    live = new_live;
-    new_reaped = realloc(reaped, bigger * sizeof *new_reaped);
-    if (new_reaped == NULL)
-        return -1;
-    reaped = new_reaped;
+    if (capacity > 0) {
+        memcpy(block, reaped, (size_t)reaped_count * sizeof *reaped);
+        memcpy((struct reaped_child *)block + bigger, live, live_count * sizeof *live);
+    }
+    free(reaped); /* the start of the old block */
+    reaped = block;
+    live = (pid_t *)(reaped + bigger);
     capacity = bigger;
     return 0;
 }
@@ -154,8 +157,7 @@ void children_log_reaped(pid_t pid, int status, void *unused)
 
 void children_free(void)
 {
-    free(live);
-    free(reaped);
+    free(reaped); /* the block that holds both arrays */
     live = NULL;
     reaped = NULL;
     live_count = capacity = 0;

@@ -328,6 +328,32 @@ static void pause_accepting(struct server *s, const char *why)
     s->backing_off = true;
 }
 
+/*
+ * pselect(2) delivers a pending signal only when it has to wait: if a client
+ * is already queued, it returns at once with the signals blocked again and
+ * the signal still pending. Under steady load the queue is never empty, so
+ * SIGCHLD, SIGUSR2 and even SIGTERM would wait for a lull. Let them in here.
+ */
+static void deliver_pending_signals(struct server *s)
+{
+    sigset_t pending;
+    sigset_t blocked;
+
+    if (sigpending(&pending) == -1) {
+        server_fatal(s, "sigpending: %s", strerror(errno));
+        return;
+    }
+    for (int i = 0; i < N_HANDLED; i++) {
+        if (sigismember(&pending, handled_signals[i]) == 1) {
+            /* Unblocking delivers them before sigprocmask returns. */
+            if (sigprocmask(SIG_SETMASK, &s->wait_mask, &blocked) == -1 ||
+                sigprocmask(SIG_SETMASK, &blocked, NULL) == -1)
+                server_fatal(s, "sigprocmask: %s", strerror(errno));
+            return;
+        }
+    }
+}
+
 int server_accept(struct server *s, struct sockaddr_in *peer)
 {
     struct timespec pause = {.tv_sec = 0, .tv_nsec = BACKOFF_MS * 1000000L};
@@ -355,6 +381,9 @@ int server_accept(struct server *s, struct sockaddr_in *peer)
         s->backing_off = false; /* the pause is over: try again */
         return -1;
     }
+    deliver_pending_signals(s);
+    if (!server_running(s))
+        return -1;
     client = accept(s->listen_fd, (struct sockaddr *)peer, &len);
     if (client != -1) {
         if (s->short_of_resources)
@@ -430,10 +459,9 @@ void server_child_init(struct server *s)
     close_checked(s->listen_fd, "listening socket");
     if (s->pidfile_fd != -1)
         close_checked(s->pidfile_fd, "pidfile");
-    children_free();
-    free(s->pidfile);
-    free(s->logfile);
-    s->pidfile = s->logfile = NULL;
+    /* The parent's memory (children table, paths) is left alone: freeing it
+     * would only dirty pages the child shares with the parent, each one a
+     * copy, just before _exit returns them all anyway. */
 }
 
 static const char *signal_name(int sig)

@@ -9,10 +9,12 @@
  * stays in its daemon.c.
  *
  * Signals: SIGTERM, SIGINT, SIGCHLD and SIGUSR2 are blocked for the whole
- * life of the parent, except while server_accept() waits in pselect(2). So
- * a handler can only run there, never in the middle of the main loop's work,
- * and a signal that arrives just before the wait still ends it (no lost
- * wake-up). A signal that arrives twice while blocked is delivered once:
+ * life of the parent, except inside server_accept(): while it waits in
+ * pselect(2), and for a moment after pselect found a client already queued
+ * (pselect then returns without delivering pending signals). So a handler
+ * can only run there, never in the middle of the main loop's work; a signal
+ * that arrives just before the wait still ends it (no lost wake-up); and a
+ * steady queue of clients never keeps a signal waiting. A signal that arrives twice while blocked is delivered once:
  * that is part 3's lesson, not an accident of this design.
  */
 #ifndef FORKD_SERVER_H
@@ -71,7 +73,7 @@ int server_accept(struct server *s, struct sockaddr_in *peer);
 void server_refuse(int client, const char *line);
 
 /* First thing in a forked child: default signal handling and mask back,
- * the parent's descriptors and memory let go. */
+ * the parent's descriptors closed. */
 void server_child_init(struct server *s);
 
 /* Shutdown: stop accepting, end and reap every child (telling fn), remove

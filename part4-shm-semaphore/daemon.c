@@ -80,6 +80,7 @@ int main(int argc, char **argv)
     while (server_running(&srv)) {
         struct sockaddr_in addr;
         char peer[32];
+        enum counter_result taken;
         long active;
         int client;
 
@@ -88,23 +89,21 @@ int main(int argc, char **argv)
         if (client == -1)
             continue;
         net_format_peer(&addr, peer, sizeof peer);
-        switch (counter_acquire(&counter, opt.max_connections, &active)) {
-        case COUNTER_TAKEN:
-            serve_in_child(client, peer, active);
-            break;
-        case COUNTER_BUSY: {
+        taken = counter_acquire(&counter, opt.max_connections, &active);
+        if (taken == COUNTER_ERROR) {
+            server_fatal(&srv, "counter: %s", strerror(errno));
+            server_refuse(client, "ERR internal error\n");
+            continue;
+        }
+        if (taken == COUNTER_BUSY) {
             char busy[64];
             (void)snprintf(busy, sizeof busy, "BUSY active=%ld max=%ld\n", active,
                            opt.max_connections);
             log_msg(LOG_INFO, "refused %s %.*s", peer, (int)strcspn(busy, "\n"), busy);
             server_refuse(client, busy);
-            break;
+            continue;
         }
-        case COUNTER_ERROR:
-            server_fatal(&srv, "counter: %s", strerror(errno));
-            server_refuse(client, "ERR internal error\n");
-            break;
-        }
+        serve_in_child(client, peer, active);
     }
     return server_stop(&srv, on_reaped, NULL);
 }

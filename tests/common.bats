@@ -434,7 +434,7 @@ stop_with() {
     send_line "$CONN" "SLEEP 60000"
     connect_greeted "$DPORT"
     ping_session "$DPORT"
-    wait_for "2 children at least" test "$(count_children "$DPID")" -ge 2
+    wait_for "2 children at least" children_at_least "$DPID" 2
     kids=$(children_of "$DPID")
     started=$(now_ms)
     kill "-$sig" "$DPID"
@@ -455,4 +455,29 @@ stop_with_int() { stop_with SIGINT "$1"; }
 }
 @test "SIGINT: the same clean shutdown" {
     each_stage stop_with_int
+}
+
+# A pending signal must not wait for the queue of clients to drain: pselect
+# does not deliver it when the listening socket is ready at once, so a
+# daemon relying on pselect alone would serve every queued client first.
+check_signal_with_queue() {
+    local st=$1 status=0 i served
+    start_daemon "$st" $(has_limit "$st" && echo -m 1000)
+    kill -STOP "$DPID"
+    wait_for "daemon stopped" is_stopped "$DPID"
+    for i in $(seq 100); do # completed by the kernel, queued for accept
+        connect "$DPORT"
+    done
+    # resume it, and while it works through the queue (outside pselect), stop it
+    kill -CONT "$DPID"
+    kill -TERM "$DPID"
+    WAIT_MS=2000 wait_for "daemon to exit" gone_or_zombie "$DPID"
+    wait "$DPID" || status=$?
+    [ "$status" -eq 0 ]
+    served=$(grep -c 'accepted\|refused' "$DLOG" || true)
+    echo "$st: served $served of 100 queued clients before stopping"
+    [ "$served" -lt 50 ]
+}
+@test "a signal that arrives while clients queue is handled at once, not after the queue drains" {
+    each_stage check_signal_with_queue
 }

@@ -6,7 +6,8 @@
 # - Everything a test starts is remembered and ended by pid in teardown:
 #   daemons, their children, stray IPC objects named in their logs.
 
-FORKD_ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
+# The repository: this file is in its tests/ folder (suites may be deeper).
+FORKD_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Where the daemons are (make sanitize points this at the ASan+UBSan build).
 BIN_DIR="${FORKD_BIN_DIR:-$FORKD_ROOT}"
 TOOLS_DIR="${FORKD_TOOLS_DIR:-$FORKD_ROOT/build/tools}"
@@ -87,12 +88,19 @@ has_children() { [ "$(count_children "$1")" -gt 0 ]; }
 no_children() { [ "$(count_children "$1")" -eq 0 ]; }
 children_count_is() { [ "$(count_children "$1")" -eq "$2" ]; }
 zombie_count_is() { [ "$(count_zombies "$1")" -eq "$2" ]; }
+living_count_is() { [ "$(count_living "$1")" -eq "$2" ]; }
+children_at_least() { [ "$(count_children "$1")" -ge "$2" ]; }
+parent_is() { [ "$(ps -o ppid= -p "$1" 2>/dev/null | tr -d ' ')" = "$2" ]; }
+# log_count_at_least FILE PATTERN N: at least N lines of FILE match PATTERN.
+# (Poll a function like these, never 'test "$(...)"': that is evaluated once.)
+log_count_at_least() { [ "$(grep -c -- "$2" "$1" || true)" -ge "$3" ]; }
 
 # System V objects, read from /proc (ipcs -i exits 0 even for missing ids).
 shm_exists() { awk -v id="$1" 'NR > 1 && $2 == id { found = 1 } END { exit !found }' /proc/sysvipc/shm; }
 sem_exists() { awk -v id="$1" 'NR > 1 && $2 == id { found = 1 } END { exit !found }' /proc/sysvipc/sem; }
 shm_mode() { awk -v id="$1" 'NR > 1 && $2 == id { print $3 }' /proc/sysvipc/shm; }
 sem_mode() { awk -v id="$1" 'NR > 1 && $2 == id { print $3 }' /proc/sysvipc/sem; }
+shm_attach_count_is() { [ "$(awk -v id="$1" 'NR > 1 && $2 == id { print $7 }' /proc/sysvipc/shm)" = "$2" ]; }
 ipc_object_count() { echo $(($(wc -l </proc/sysvipc/shm) + $(wc -l </proc/sysvipc/sem) - 2)); }
 
 # Runs "$@" with every descriptor above 2 closed: bats' fd 3 (or bats waits

@@ -138,7 +138,7 @@ logged_active_is() { [ "$(grep 'SIGUSR2 received' "$DLOG" | tail -n 1 | sed 's/.
     kid=$(field_of "$GREETING" pid)
     kill -KILL "$DPID"
     # the child now belongs to sigwatch, the subreaper
-    wait_for "child re-parented" test "$(ps -o ppid= -p "$kid" | tr -d ' ')" = "$watcher"
+    wait_for "child re-parented" parent_is "$kid" "$watcher"
     send_line "$CONN" QUIT
     read_line "$CONN" && [ "$LINE" = BYE ]
     close_conn "$CONN"

@@ -48,7 +48,7 @@ ipc_gone() { ! shm_exists "$SHMID" && ! sem_exists "$SEMID"; }
     [ "$(sem_mode "$SEMID")" = 600 ]
     # the daemon and its children share the segment (attach count)
     connect_greeted "$DPORT"
-    wait_for "2 attachments" test "$(awk -v id="$SHMID" 'NR > 1 && $2 == id { print $7 }' /proc/sysvipc/shm)" = 2
+    wait_for "2 attachments" shm_attach_count_is "$SHMID" 2
 }
 
 stop_and_check_ipc() {

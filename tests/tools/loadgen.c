@@ -16,7 +16,13 @@
  * session failed, 1 otherwise, 2 for a usage error.
  *
  * usage: loadgen -p PORT [-a ADDR] [-n SESSIONS] [-c CONCURRENCY]
- *                [-t TIMEOUT_MS] [-m quit|close] [-g GREETING_PREFIX]
+ *                [-t TIMEOUT_MS] [-m quit|close|echo] [-g GREETING_PREFIX] [-s SLEEP_MS]
+ *
+ * -s makes each served session longer: "SLEEP ms" (expecting OK) before PING.
+ * -m echo is for an echo server (socat ... PIPE in make bench): no greeting;
+ * send PING, expect PING back, close. [-s SLEEP_MS]
+ *
+ * -s makes each served session longer: "SLEEP ms" (expecting OK) before PING.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -45,10 +51,12 @@ struct config {
     int sessions;
     int timeout_ms;
     int quit;          /* 1: end with QUIT/BYE; 0: just close after PONG */
+    int echo;          /* an echo server: no greeting, PING comes back as PING */
     const char *hello; /* what a served greeting starts with */
+    int sleep_ms;      /* > 0: a SLEEP before the PING */
 };
 
-static struct config cfg = {"127.0.0.1", 0, 1000, 5000, 1, "HELLO"};
+static struct config cfg = {"127.0.0.1", 0, 1000, 5000, 1, 0, "HELLO", 0};
 static atomic_int next_session;
 static long long *latency_us;
 static atomic_int counts[RES_COUNT];
@@ -67,11 +75,11 @@ static enum result expect(int fd, const char *want)
     char line[256];
     int n = read_line(fd, line, sizeof line);
 
-    if (n < 0)
-        return n == -2 ? RES_PROTOCOL : failed_io();
-    if (n == 0)
+    if (n == LINE_EOF)
         return RES_RESET; /* closed before answering */
-    if (line[n - 1] == '\r')
+    if (n < 0)
+        return n == LINE_TOO_LONG ? RES_PROTOCOL : failed_io();
+    if (n > 0 && line[n - 1] == '\r')
         line[n - 1] = '\0';
     return strcmp(line, want) == 0 ? RES_OK : RES_PROTOCOL;
 }
@@ -85,9 +93,14 @@ static enum result session(void)
 
     if (fd == -1)
         return errno == EAGAIN || errno == EINPROGRESS ? RES_TIMEOUT : RES_CONNECT;
+    if (cfg.echo) {
+        r = write_line(fd, "PING\n") == -1 ? failed_io() : expect(fd, "PING");
+        (void)close(fd);
+        return r;
+    }
     n = read_line(fd, line, sizeof line);
     if (n <= 0) {
-        r = n == 0 ? RES_RESET : n == -2 ? RES_PROTOCOL : failed_io();
+        r = n == LINE_EOF ? RES_RESET : n == LINE_ERROR ? failed_io() : RES_PROTOCOL;
     } else if (strncmp(line, "BUSY", 4) == 0) {
         /* a refusal must be the BUSY line, then a clean end */
         char extra;
@@ -95,10 +108,15 @@ static enum result session(void)
         r = got == 0 ? RES_BUSY : RES_BUSY_UNCLEAN;
     } else if (strncmp(line, cfg.hello, strlen(cfg.hello)) != 0) {
         r = RES_PROTOCOL;
-    } else if (write_line(fd, "PING\n") == -1) {
-        r = failed_io();
     } else {
-        r = expect(fd, "PONG");
+        char sleep_line[32];
+        r = RES_OK;
+        if (cfg.sleep_ms > 0) {
+            (void)snprintf(sleep_line, sizeof sleep_line, "SLEEP %d\n", cfg.sleep_ms);
+            r = write_line(fd, sleep_line) == -1 ? failed_io() : expect(fd, "OK");
+        }
+        if (r == RES_OK)
+            r = write_line(fd, "PING\n") == -1 ? failed_io() : expect(fd, "PONG");
         if (r == RES_OK && cfg.quit) {
             r = write_line(fd, "QUIT\n") == -1 ? failed_io() : expect(fd, "BYE");
         }
@@ -135,7 +153,7 @@ static int compare_ll(const void *a, const void *b)
 static int usage(void)
 {
     (void)fprintf(stderr, "usage: loadgen -p PORT [-a ADDR] [-n SESSIONS] [-c CONCURRENCY] "
-                          "[-t TIMEOUT_MS] [-m quit|close] [-g GREETING_PREFIX]\n");
+                          "[-t TIMEOUT_MS] [-m quit|close|echo] [-g GREETING_PREFIX] [-s SLEEP_MS]\n");
     return 2;
 }
 
@@ -148,7 +166,7 @@ int main(int argc, char **argv)
     int errors;
     int opt;
 
-    while ((opt = getopt(argc, argv, "a:p:n:c:t:m:g:")) != -1) {
+    while ((opt = getopt(argc, argv, "a:p:n:c:t:m:g:s:")) != -1) {
         switch (opt) {
         case 'a':
             cfg.addr = optarg;
@@ -166,19 +184,24 @@ int main(int argc, char **argv)
             cfg.timeout_ms = (int)parse_long(optarg, 1, 3600000);
             break;
         case 'm':
-            if (strcmp(optarg, "quit") != 0 && strcmp(optarg, "close") != 0)
+            if (strcmp(optarg, "quit") != 0 && strcmp(optarg, "close") != 0 &&
+                strcmp(optarg, "echo") != 0)
                 return usage();
             cfg.quit = strcmp(optarg, "quit") == 0;
+            cfg.echo = strcmp(optarg, "echo") == 0;
             break;
         case 'g':
             cfg.hello = optarg;
+            break;
+        case 's':
+            cfg.sleep_ms = (int)parse_long(optarg, 0, 60000);
             break;
         default:
             return usage();
         }
     }
     if (cfg.port <= 0 || cfg.sessions < 1 || concurrency < 1 || concurrency > 512 ||
-        cfg.timeout_ms < 1)
+        cfg.timeout_ms < 1 || cfg.sleep_ms < 0)
         return usage();
     latency_us = calloc((size_t)cfg.sessions, sizeof *latency_us);
     if (latency_us == NULL) {

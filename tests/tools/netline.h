@@ -53,9 +53,12 @@ static inline int connect_to(const char *addr, int port, int timeout_ms)
     return fd;
 }
 
+enum { LINE_ERROR = -1, LINE_TOO_LONG = -2, LINE_EOF = -3 };
+
 /* Reads one line (without "\n") byte by byte (no read-ahead lost to the
- * caller). Returns its length, 0 at a clean EOF before any byte, -1 with
- * errno on error or timeout (EAGAIN), -2 if it is longer than size - 1. */
+ * caller). Returns its length (0 for an empty line), LINE_EOF at a clean end
+ * of stream before any byte, LINE_TOO_LONG past size - 1 bytes, LINE_ERROR
+ * with errno on error or timeout (EAGAIN). */
 static inline int read_line(int fd, char *buf, size_t size)
 {
     size_t len = 0;
@@ -66,19 +69,19 @@ static inline int read_line(int fd, char *buf, size_t size)
         if (n == -1 && errno == EINTR)
             continue;
         if (n == -1)
-            return -1;
+            return LINE_ERROR;
         if (n == 0) {
             if (len == 0)
-                return 0;
+                return LINE_EOF;
             errno = EPIPE; /* EOF in the middle of a line */
-            return -1;
+            return LINE_ERROR;
         }
         if (c == '\n') {
             buf[len] = '\0';
             return (int)len;
         }
         if (len + 1 >= size)
-            return -2;
+            return LINE_TOO_LONG;
         buf[len++] = c;
     }
 }

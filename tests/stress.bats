@@ -1,0 +1,345 @@
+#!/usr/bin/env bats
+# tests/stress.bats: load, faults and hostile input against every stage under
+# test, in a bounded form (make stress runs a longer one with figures).
+#
+# A stage is spared only what its lesson makes impossible: part 1 keeps every
+# child as a zombie, so it gets a few hundred sessions, not thousands, and no
+# "no zombie" check. Part 3's counter drifts by design, so its counter is
+# never asserted here, only that it keeps working and refuses cleanly.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup_file() { build_if_needed; }
+
+each_stage() {
+    local st
+    for st in $(stages); do
+        echo "stage: $st"
+        "$1" "$st"
+    done
+}
+
+# Limit flags for a stage: -m N for parts 3-4, nothing for parts 1-2.
+limit_args() { has_limit "$1" && echo "-m $2" || true; }
+
+# Sessions of load a stage can take (part 1 keeps a zombie per session).
+load_sessions() { [ "$1" = part1-fork ] && echo 300 || echo "${FORKD_STRESS_SESSIONS:-5000}"; }
+
+fd_count() { ls "/proc/$1/fd" | wc -l; }
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# The most children serving a client at once, sampled every millisecond
+# by tests/tools/childwatch while it runs (a child on its way out, having
+# closed its client, no longer counts).
+start_sampler() {
+    SAMPLES="$BATS_TEST_TMPDIR/serving.max"
+    "$TOOLS_DIR/childwatch" "$1" >"$SAMPLES" &
+    SAMPLER=$!
+    EXTRA_PIDS+=("$SAMPLER")
+}
+stop_sampler() {
+    kill -TERM "$SAMPLER"
+    wait "$SAMPLER"
+    cat "$SAMPLES"
+    SERVING_MAX=$(sed -n 's/^max=\([0-9]*\) .*/\1/p' "$SAMPLES")
+    ZOMBIES_MAX=$(sed -n 's/.* zombies_max=\([0-9]*\) .*/\1/p' "$SAMPLES")
+}
+
+# probe_exact PORT: the counter is exact: a lone client is active=1.
+probe_exact() {
+    connect_greeted "$1"
+    [[ $GREETING == *" active=1 max="* ]]
+    close_conn "$CONN"
+}
+
+# A daemon that is alive and answers: a greeting or (parts 3-4) a BUSY line.
+answers() {
+    alive "$DPID"
+    connect "$DPORT"
+    read_line "$CONN"
+    [[ $LINE == "HELLO $1 pid="* || $LINE == "BUSY active="* ]]
+    close_conn "$CONN"
+}
+
+# --- load ---------------------------------------------------------------------
+
+check_load() {
+    local st=$1 n fd0 rss0 rss1 max
+    n=$(load_sessions "$st")
+    start_daemon "$st" $(limit_args "$st" 10)
+    # warm up (first-touch pages, the children table's growth), then measure
+    "$TOOLS_DIR/loadgen" -p "$DPORT" -n 500 -c 32 -m quit >/dev/null
+    [ "$st" = part1-fork ] || wait_for "no child after warm-up" no_children "$DPID"
+    fd0=$(fd_count "$DPID")
+    rss0=$(rss_kb "$DPID")
+    start_sampler "$DPID"
+    run "$TOOLS_DIR/loadgen" -p "$DPORT" -n "$n" -c 32 -m quit -t 10000
+    stop_sampler
+    echo "$st: $output"
+    # every session was served, or refused with a BUSY line and a clean end
+    [ "$status" -eq 0 ]
+    [[ $output == "sessions=$n "*" errors=0 "*" busy_unclean=0 "* ]]
+    if has_limit "$st"; then
+        max=$SERVING_MAX
+        echo "$st: at most $max children serving at once (limit 10)"
+        [ "$max" -le 10 ]
+        # part 3 may have drifted to BUSY for everyone during the warm-up: its lesson
+        [ "$st" = part3-signals-bug ] || [ "$max" -ge 1 ]
+    else
+        [[ $output == *" busy=0 "* ]]
+    fi
+    if [ "$st" != part1-fork ]; then
+        # reaped as it goes, not only when the load stops: zombies never
+        # outnumber the children that can exist at once (32 clients in
+        # flight, plus children still lingering after their client left)
+        echo "$st: at most $ZOMBIES_MAX zombies at once during the run"
+        [ "$ZOMBIES_MAX" -le 64 ]
+        wait_for "no child left" no_children "$DPID"
+        [ "$(count_zombies "$DPID")" -eq 0 ]
+    fi
+    [ "$st" = part4-shm-semaphore ] && probe_exact "$DPORT"
+    answers "$st"
+    [ "$(fd_count "$DPID")" -eq "$fd0" ]
+    rss1=$(rss_kb "$DPID")
+    echo "$st: RSS before ${rss0} kB, after ${rss1} kB"
+    [ "$rss1" -le $((rss0 + 64)) ]
+}
+@test "load: thousands of sessions at concurrency 32; limit held, BUSY clean, no zombie, fds and RSS steady" {
+    each_stage check_load
+}
+
+# --- faults -------------------------------------------------------------------
+
+# kill_random_children PID: until killed, SIGKILLs a random child every few ms.
+kill_random_children() {
+    local kids
+    while :; do
+        kids=($(ps -o pid=,stat= --ppid "$1" 2>/dev/null | awk '$2 !~ /^Z/ { print $1 }'))
+        if [ ${#kids[@]} -gt 0 ]; then
+            kill -KILL "${kids[RANDOM % ${#kids[@]}]}" 2>/dev/null || true
+        fi
+        sleep 0.005
+    done
+}
+
+check_killed_children() {
+    local st=$1 killer killed n=1000
+    [ "$st" = part1-fork ] && n=200
+    start_daemon "$st" $(limit_args "$st" 10)
+    kill_random_children "$DPID" &
+    killer=$!
+    EXTRA_PIDS+=("$killer")
+    # each session sleeps 20 ms, so there are children to kill
+    run "$TOOLS_DIR/loadgen" -p "$DPORT" -n "$n" -c 16 -m quit -t 10000 -s 20
+    kill "$killer"
+    wait "$killer" 2>/dev/null || true
+    echo "$st: $output"
+    [[ $output == "sessions=$n "* ]]
+    [[ $output == *" busy_unclean=0 "* ]]
+    killed=$(grep -c 'signal=9$' "$DLOG" || true)
+    echo "$st: $killed children killed by SIGKILL during the run"
+    # part 1 never reaps, so its log cannot tell; part 3 may refuse everyone
+    # once kills have leaked its slots (its lesson)
+    case $st in
+    part2-* | part4-*) [ "$killed" -gt 0 ] ;;
+    esac
+    [ "$st" = part1-fork ] || wait_for "no child left" no_children "$DPID"
+    [ "$st" = part4-shm-semaphore ] && probe_exact "$DPORT"
+    answers "$st"
+}
+@test "faults: children SIGKILLed at random under load; no zombie, part 4's counter still exact" {
+    each_stage check_killed_children
+}
+
+check_sigterm_under_load() {
+    local st=$1 pidfile="$BATS_TEST_TMPDIR/$1.pid" lg started status=0 ids="" n=20000
+    # part 1 keeps a zombie per session: never enough of them to exhaust pids
+    [ "$st" = part1-fork ] && n=1500
+    start_daemon "$st" -P "$pidfile" $(limit_args "$st" 10)
+    [ "$st" = part4-shm-semaphore ] && ids=$(sed -n 's/.*ipc shm=\([0-9]*\) sem=\([0-9]*\).*/\1 \2/p' "$DLOG")
+    "$TOOLS_DIR/loadgen" -p "$DPORT" -n "$n" -c 32 -m quit -t 5000 >/dev/null &
+    lg=$!
+    EXTRA_PIDS+=("$lg")
+    wait_for "200 connections accepted or refused" log_count_at_least "$DLOG" 'accepted\|refused' 200
+    started=$(now_ms)
+    kill -TERM "$DPID"
+    WAIT_MS=2000 wait_for "daemon to exit" gone_or_zombie "$DPID"
+    wait "$DPID" || status=$?
+    echo "$st: exited $status after $(($(now_ms) - started)) ms under load"
+    [ "$status" -eq 0 ]
+    [ "$(count_children "$DPID")" -eq 0 ]
+    [ ! -e "$pidfile" ]
+    if [ -n "$ids" ]; then
+        set -- $ids
+        ! shm_exists "$1"
+        ! sem_exists "$2"
+    fi
+    kill "$lg" 2>/dev/null || true
+    wait "$lg" 2>/dev/null || true
+}
+@test "faults: SIGTERM in the middle of a load run: exit 0 within 2 s, nothing left" {
+    each_stage check_sigterm_under_load
+}
+
+# The lowest descriptor number a process does not use: with RLIMIT_NOFILE at
+# that number, its next accept() fails with EMFILE.
+lowest_free_fd() {
+    local n=0
+    while [ -e "/proc/$1/fd/$n" ]; do n=$((n + 1)); done
+    echo "$n"
+}
+
+check_emfile() {
+    local st=$1 lg t0 t1 hard
+    start_daemon "$st" $(limit_args "$st" 10)
+    hard=$(prlimit --pid "$DPID" --nofile --noheadings --output HARD)
+    # only the soft limit: lowering it back up needs no privilege
+    prlimit --pid "$DPID" --nofile="$(lowest_free_fd "$DPID"):"
+    "$TOOLS_DIR/loadgen" -p "$DPORT" -n 3 -c 3 -m quit -t 15000 >"$BATS_TEST_TMPDIR/emfile.out" &
+    lg=$!
+    EXTRA_PIDS+=("$lg")
+    wait_for "accept to hit EMFILE" grep -q 'accept: Too many open files' "$DLOG"
+    # two seconds of saturation: the queued clients stay readable all along
+    t0=$(cpu_ticks "$DPID")
+    sleep 2
+    t1=$(cpu_ticks "$DPID")
+    echo "$st: CPU over 2 s of EMFILE: $((t1 - t0)) ticks ($(getconf CLK_TCK)/s)"
+    [ $((t1 - t0)) -lt 20 ]
+    alive "$DPID"
+    prlimit --pid "$DPID" --nofile="$hard:"
+    wait "$lg"
+    grep -q ' ok=3 ' "$BATS_TEST_TMPDIR/emfile.out"
+    grep -q 'accepting again' "$DLOG"
+    answers "$st"
+}
+@test "faults: accept hits EMFILE: no spinning (CPU stays low), no death, serves again when fds free" {
+    each_stage check_emfile
+}
+
+# run_as_limited: the daemon with fork() failing (RLIMIT_NPROC 1). Root is
+# exempt from that limit, so as root it runs as nobody; a plain user is not.
+nproc_prefix() {
+    if [ "$(id -u)" -eq 0 ]; then
+        echo setpriv --reuid=65534 --regid=65534 --clear-groups
+    fi
+}
+
+check_fork_failure() {
+    local st=$1 hard
+    hard=$(ulimit -Hu)
+    DOUT="$BATS_TEST_TMPDIR/nproc.out"
+    DLOG="$BATS_TEST_TMPDIR/nproc.log"
+    (run_clean_fds $(nproc_prefix) prlimit --nproc=1: "$(stage_bin "$st")" -f -p 0 $(limit_args "$st" 3)) >"$DOUT" 2>"$DLOG" &
+    DPID=$!
+    DAEMON_PIDS+=("$DPID")
+    wait_for "daemon to listen" grep -q '^listening on ' "$DOUT"
+    DPORT=$(sed -n 's/^listening on [0-9.]*:\([0-9]*\) pid=.*/\1/p' "$DOUT")
+    for _ in 1 2 3 4; do
+        connect "$DPORT"
+        read_line "$CONN"
+        [ "$LINE" = "ERR cannot fork" ]
+        expect_eof "$CONN"
+        close_conn "$CONN"
+    done
+    grep -q "fork for 127.0.0.1:[0-9]*: Resource temporarily unavailable" "$DLOG"
+    alive "$DPID"
+    # fork works again: the counter was never incremented by the failures
+    $(nproc_prefix) prlimit --pid "$DPID" --nproc="$hard:"
+    connect_greeted "$DPORT"
+    if has_limit "$st"; then
+        [[ $GREETING == *" active=1 max=3" ]]
+    else
+        [[ $GREETING == "HELLO $st pid="* ]]
+    fi
+}
+@test "faults: fork fails (RLIMIT_NPROC): 'ERR cannot fork', counter untouched, the daemon lives" {
+    each_stage check_fork_failure
+}
+
+# --- hostile input ------------------------------------------------------------
+
+check_slow_client() {
+    local st=$1
+    start_daemon "$st" -t 1
+    # 4 bytes and a newline, 400 ms apart: never a second of silence
+    run "$TOOLS_DIR/hostile" -p "$DPORT" slow 400 PING
+    echo "$output"
+    [ "${lines[1]}" = "reply: PONG" ]
+    # then silence: closed by the idle timeout
+    [ "${lines[2]}" = "reply: ERR idle timeout" ]
+    [ "${lines[3]}" = "end: eof" ]
+}
+@test "hostile: one byte every 400 ms with -t 1 is served (the timeout counts silence, not lines)" {
+    each_stage check_slow_client
+}
+
+check_flood() {
+    local st=$1 fd
+    start_daemon "$st" $(limit_args "$st" 10)
+    connect_greeted "$DPORT" # a bystander, connected all along
+    fd=$CONN
+    run "$TOOLS_DIR/hostile" -p "$DPORT" flood 10000000
+    echo "$output"
+    [ "${lines[2]}" = "reply: ERR line too long" ]
+    [ "${lines[3]}" = "end: eof" ]
+    send_line "$fd" PING
+    read_line "$fd" && [ "$LINE" = PONG ]
+    ping_session "$DPORT"
+}
+@test "hostile: 10 MB without a newline: 'ERR line too long', a clean end, others unaffected" {
+    each_stage check_flood
+}
+
+check_reset_mid_reply() {
+    local st=$1
+    start_daemon "$st" $(limit_args "$st" 10)
+    run "$TOOLS_DIR/hostile" -p "$DPORT" reset 500
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "$st" = part1-fork ] || wait_for "the child to end" no_children "$DPID"
+    ping_session "$DPORT"
+    [ "$st" = part4-shm-semaphore ] && wait_for "probe reaped" no_children "$DPID" && probe_exact "$DPORT"
+    answers "$st"
+}
+@test "hostile: a client that resets the connection in the middle of the replies" {
+    each_stage check_reset_mid_reply
+}
+
+check_held_connections() {
+    local st=$1 fifo="$BATS_TEST_TMPDIR/hold.$1.fifo" holder w fd0 n=500
+    start_daemon "$st" -t 2 $(limit_args "$st" 10)
+    ping_session "$DPORT"
+    [ "$st" = part1-fork ] || wait_for "no child" no_children "$DPID"
+    fd0=$(fd_count "$DPID")
+    mkfifo "$fifo"
+    "$TOOLS_DIR/hostile" -p "$DPORT" hold "$n" <"$fifo" >"$BATS_TEST_TMPDIR/hold.out" &
+    holder=$!
+    EXTRA_PIDS+=("$holder")
+    exec {w}>"$fifo"
+    wait_for "$n connections held" grep -q "^held $n\$" "$BATS_TEST_TMPDIR/hold.out"
+    if has_limit "$st"; then
+        # all slots taken by clients that never read: the next one is refused
+        wait_for "10 children serving" children_at_least "$DPID" 10
+        connect "$DPORT"
+        read_line "$CONN"
+        [[ $LINE == "BUSY active="*" max=10" ]]
+        close_conn "$CONN"
+    else
+        ping_session "$DPORT"
+    fi
+    exec {w}>&- # the holder closes all of them
+    wait "$holder"
+    if [ "$st" = part1-fork ]; then
+        wait_for "every child ended (a zombie)" living_count_is "$DPID" 0
+    else
+        wait_for "no child left" no_children "$DPID"
+    fi
+    [ "$(fd_count "$DPID")" -eq "$fd0" ]
+    [ "$st" = part4-shm-semaphore ] && probe_exact "$DPORT"
+    answers "$st"
+}
+@test "hostile: 500 connections opened and never read; others served or refused; nothing leaks" {
+    each_stage check_held_connections
+}
