@@ -14,8 +14,8 @@
  * (pselect then returns without delivering pending signals). So a handler
  * can only run there, never in the middle of the main loop's work; a signal
  * that arrives just before the wait still ends it (no lost wake-up); and a
- * steady queue of clients never keeps a signal waiting. A signal that arrives twice while blocked is delivered once:
- * that is part 3's lesson, not an accident of this design.
+ * steady queue of clients never keeps a signal waiting. A signal that arrives twice while blocked
+ * is delivered once: that is part 3's lesson, not an accident of this design.
  */
 #ifndef FORKD_SERVER_H
 #define FORKD_SERVER_H

@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 union semun {
-    int val;
+    int val;               // cppcheck-suppress unusedStructMember ; set by its initializer
     struct semid_ds *buf;  // cppcheck-suppress unusedStructMember
     unsigned short *array; // cppcheck-suppress unusedStructMember
 };
@@ -238,7 +238,7 @@ int main(int argc, char **argv)
     pthread_mutexattr_t ma;
     union semun arg = {.val = 1};
     double v[64];
-    int reps = argc > 1 ? atoi(argv[1]) : 7;
+    int reps = argc > 1 ? (int)strtol(argv[1], NULL, 10) : 7;
 
     if (reps < 1 || reps > 64)
         reps = 7;
@@ -259,10 +259,11 @@ int main(int argc, char **argv)
     (void)printf("Counter mechanisms: one increment + one decrement, each under the lock "
                  "(median of %d; min, max)\n\n",
                  reps);
-    (void)printf("| %-44s | %-9s | %10s | %10s | %10s |\n", "mechanism", "processes",
-                 "ns median", "ns min", "ns max");
-    (void)printf("| %.44s | %.9s | %.10s | %.10s | %.10s |\n", "--------------------------------------------",
-                 "---------", "----------", "----------", "----------");
+    (void)printf("| %-44s | %-9s | %10s | %10s | %10s |\n", "mechanism", "processes", "ns median",
+                 "ns min", "ns max");
+    (void)printf("| %.44s | %.9s | %.10s | %.10s | %.10s |\n",
+                 "--------------------------------------------", "---------", "----------",
+                 "----------", "----------");
     for (size_t m = 0; m < sizeof mech / sizeof mech[0]; m++) {
         for (int procs = 1; procs <= 2; procs++) {
             for (int r = 0; r < reps; r++)

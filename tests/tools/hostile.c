@@ -86,7 +86,9 @@ static int slow(long ms, const char *text)
     if (fd == -1 || !report_reply(fd))
         return 1;
     for (size_t i = 0; i <= len; i++) {
-        char c = i < len ? text[i] : '\n';
+        char c = '\n';
+        if (i < len)
+            c = text[i];
         sleep_ms(ms);
         if (write(fd, &c, 1) != 1) {
             (void)printf("end: write failed after %zu bytes: %s\n", i, strerror(errno));
@@ -164,7 +166,8 @@ int main(int argc, char **argv)
             r = hold((int)parse_long(argv[4], 1, 100000));
     }
     if (r == 2)
-        (void)fprintf(stderr, "usage: hostile -p PORT flood BYTES | slow MS LINE | reset N | hold N\n");
+        (void)fprintf(stderr,
+                      "usage: hostile -p PORT flood BYTES | slow MS LINE | reset N | hold N\n");
     (void)fflush(stdout);
     return r;
 }

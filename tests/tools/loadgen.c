@@ -109,9 +109,9 @@ static enum result session(void)
     } else if (strncmp(line, cfg.hello, strlen(cfg.hello)) != 0) {
         r = RES_PROTOCOL;
     } else {
-        char sleep_line[32];
         r = RES_OK;
         if (cfg.sleep_ms > 0) {
+            char sleep_line[32];
             (void)snprintf(sleep_line, sizeof sleep_line, "SLEEP %d\n", cfg.sleep_ms);
             r = write_line(fd, sleep_line) == -1 ? failed_io() : expect(fd, "OK");
         }
@@ -152,8 +152,9 @@ static int compare_ll(const void *a, const void *b)
 
 static int usage(void)
 {
-    (void)fprintf(stderr, "usage: loadgen -p PORT [-a ADDR] [-n SESSIONS] [-c CONCURRENCY] "
-                          "[-t TIMEOUT_MS] [-m quit|close|echo] [-g GREETING_PREFIX] [-s SLEEP_MS]\n");
+    (void)fprintf(stderr,
+                  "usage: loadgen -p PORT [-a ADDR] [-n SESSIONS] [-c CONCURRENCY] "
+                  "[-t TIMEOUT_MS] [-m quit|close|echo] [-g GREETING_PREFIX] [-s SLEEP_MS]\n");
     return 2;
 }
 
