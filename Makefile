@@ -59,6 +59,16 @@ test: all tools $(BATS)
 demo: all tools
 	@tests/scripts/demo.sh $(STAGE)
 
+# One exercise's checker against your working tree: make exercise EX=part3-1
+exercise: all $(TOOLDIR)/reaper $(BATS)
+	@test -n "$(EX)" || { echo "usage: make exercise EX=part3-1 (the exercises: $(notdir $(basename $(wildcard tests/exercises/*.bats))))" >&2; exit 2; }
+	@test -f tests/exercises/$(EX).bats || { echo "no exercise $(EX) (the exercises: $(notdir $(basename $(wildcard tests/exercises/*.bats))))" >&2; exit 2; }
+	@FORKD_BIN_DIR=$(ROOT) $(TOOLDIR)/reaper $(BATS) tests/exercises/$(EX).bats
+
+# Every checker fails on the untouched stages and passes with its solution.
+check-exercises: $(TOOLDIR)/reaper $(BATS)
+	@tests/scripts/check-exercises.sh $(EX)
+
 watch: all tools
 	@tests/scripts/watch.sh $(or $(STAGE),part3-signals-bug) $(ARGS)
 

@@ -52,6 +52,40 @@ build_if_needed() {
     make -s -C "$FORKD_ROOT" all tools >&2
 }
 
+# The exercise checkers need the daemons only (a solution may change what
+# the C tools are built from, such as part 4's counter.h).
+build_stages_if_needed() {
+    [ -n "${FORKD_BIN_DIR:-}" ] && return 0
+    make -s -C "$FORKD_ROOT" all >&2
+}
+
+# hold N PORT: opens N connections; HELD = their descriptors, KIDS = the
+# pids from their greetings.
+hold() {
+    local i
+    HELD=() KIDS=()
+    for i in $(seq "$1"); do
+        connect_greeted "$2"
+        HELD+=("$CONN")
+        KIDS+=("$(field_of "$GREETING" pid)")
+    done
+}
+close_held() {
+    local fd
+    for fd in "${HELD[@]}"; do close_conn "$fd"; done
+}
+
+# frozen_burst N: with N connections held (hold), stops the daemon, closes
+# them all, waits until the N children are zombies, and lets it run again:
+# every child ends while one SIGCHLD (and one SIGUSR2) at most is pending.
+frozen_burst() {
+    kill -STOP "$DPID"
+    wait_for "daemon stopped" is_stopped "$DPID"
+    close_held
+    wait_for "$1 zombies" zombie_count_is "$DPID" "$1"
+    kill -CONT "$DPID"
+}
+
 now_ms() {
     local t=${EPOCHREALTIME/./}
     echo $((t / 1000))

@@ -10,20 +10,6 @@ setup_file() { build_if_needed; }
 
 ST=part2-zombies
 
-# hold N PORT: opens N connections; HELD = their descriptors, KIDS = their children.
-hold() {
-    local i
-    HELD=() KIDS=()
-    for i in $(seq "$1"); do
-        connect_greeted "$2"
-        HELD+=("$CONN")
-        KIDS+=("$(field_of "$GREETING" pid)")
-    done
-}
-close_held() {
-    local fd
-    for fd in "${HELD[@]}"; do close_conn "$fd"; done
-}
 
 @test "part 2: frozen burst: 20 children end while the daemon is stopped; all are reaped after SIGCONT" {
     local kid

@@ -11,19 +11,6 @@ setup_file() { build_if_needed; }
 
 ST=part3-signals-bug
 
-hold() {
-    local i
-    HELD=() KIDS=()
-    for i in $(seq "$1"); do
-        connect_greeted "$2"
-        HELD+=("$CONN")
-        KIDS+=("$(field_of "$GREETING" pid)")
-    done
-}
-close_held() {
-    local fd
-    for fd in "${HELD[@]}"; do close_conn "$fd"; done
-}
 sigusr2_lines() { grep -c 'SIGUSR2 received' "$DLOG" || true; }
 sigusr2_lines_are() { [ "$(sigusr2_lines)" -eq "$1" ]; }
 logged_active_is() { [ "$(grep 'SIGUSR2 received' "$DLOG" | tail -n 1 | sed 's/.*active=//')" = "$1" ]; }

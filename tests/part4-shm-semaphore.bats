@@ -10,19 +10,6 @@ setup_file() { build_if_needed; }
 
 ST=part4-shm-semaphore
 
-hold() {
-    local i
-    HELD=() KIDS=()
-    for i in $(seq "$1"); do
-        connect_greeted "$2"
-        HELD+=("$CONN")
-        KIDS+=("$(field_of "$GREETING" pid)")
-    done
-}
-close_held() {
-    local fd
-    for fd in "${HELD[@]}"; do close_conn "$fd"; done
-}
 # ipc_ids: SHMID and SEMID from the daemon's "ipc shm=N sem=M" line.
 ipc_ids() {
     wait_for "the ipc line" grep -q 'ipc shm=[0-9]* sem=[0-9]*' "$DLOG"

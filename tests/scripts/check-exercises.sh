@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# tests/scripts/check-exercises.sh [EX...]: proves every exercise checker
+# both ways. For each tests/exercises/EX.bats, in a temporary copy of the
+# tree: the checker must FAIL on the untouched stages, and PASS once
+# tests/exercises/solutions/EX.patch is applied. A checker that cannot fail
+# or cannot pass checks nothing.
+#
+# The stages come from the last commit (untouched, whatever is being edited
+# in the working tree); the checkers and solutions from the working tree.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+bats=${BATS:-$root/tests/node_modules/bats/bin/bats}
+reaper=${FORKD_TOOLS_DIR:-$root/build/tools}/reaper
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+exercises=("$@")
+if [ ${#exercises[@]} -eq 0 ]; then
+    for f in "$root"/tests/exercises/*.bats; do exercises+=("$(basename "$f" .bats)"); done
+fi
+
+# fresh_copy DIR: the committed tree, with the working tree's exercises.
+fresh_copy() {
+    mkdir -p "$1"
+    if git -C "$root" rev-parse --verify -q HEAD >/dev/null; then
+        git -C "$root" archive HEAD | tar -x -C "$1"
+    else
+        (cd "$root" && tar -c --exclude=./build --exclude=./tests/node_modules .) | tar -x -C "$1"
+    fi
+    rm -rf "$1/tests/exercises"
+    cp -R "$root/tests/exercises" "$1/tests/exercises"
+    ln -s "$root/tests/node_modules" "$1/tests/node_modules"
+}
+
+# run_checker DIR EX: the checker against DIR's daemons; its output in DIR/EX.out.
+run_checker() {
+    (cd "$1" && FORKD_BIN_DIR="$1" "$reaper" "$bats" "tests/exercises/$2.bats") >"$1/$2.out" 2>&1
+}
+
+failed=0
+for ex in "${exercises[@]}"; do
+    copy=$tmp/$ex
+    solution=$root/tests/exercises/solutions/$ex.patch
+    started=$(date +%s)
+    if [ ! -f "$root/tests/exercises/$ex.bats" ] || [ ! -f "$solution" ]; then
+        echo "$ex: missing checker or solution"
+        failed=1
+        continue
+    fi
+    fresh_copy "$copy"
+    if ! make -s -C "$copy" all >"$copy/build.out" 2>&1; then
+        echo "$ex: the untouched tree does not build"
+        cat "$copy/build.out"
+        failed=1
+        continue
+    fi
+    if run_checker "$copy" "$ex"; then
+        echo "$ex: BAD: the checker passes on the untouched stage"
+        failed=1
+        continue
+    fi
+    # it must fail for the right reason: tests that ran and failed, not a setup error
+    if grep -q 'setup_file failed\|bats warning: Executed' "$copy/$ex.out"; then
+        echo "$ex: BAD: the checker could not run on the untouched stage:"
+        cat "$copy/$ex.out"
+        failed=1
+        continue
+    fi
+    before=$(grep -c '^not ok' "$copy/$ex.out")
+    if ! (cd "$copy" && git apply "$solution") || ! make -s -C "$copy" all >"$copy/build.out" 2>&1; then
+        echo "$ex: BAD: the solution does not apply or build"
+        cat "$copy/build.out"
+        failed=1
+        continue
+    fi
+    if ! run_checker "$copy" "$ex"; then
+        echo "$ex: BAD: the checker fails with its solution applied:"
+        cat "$copy/$ex.out"
+        failed=1
+        continue
+    fi
+    echo "$ex: ok (untouched: $before failing test(s); with the solution: all pass) $(($(date +%s) - started)) s"
+    rm -rf "$copy"
+done
+[ "$failed" -eq 0 ] && echo "check-exercises: every checker fails without its solution and passes with it"
+exit "$failed"
