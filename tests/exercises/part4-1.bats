@@ -9,7 +9,7 @@ setup_file() { build_stages_if_needed; }
 
 SEMID=
 sem_from_log() {
-    wait_for "the ipc line" grep -q 'ipc sem=[0-9]*' "$DLOG"
+    WAIT_MS=3000 wait_for "the ipc line" grep -q 'ipc sem=[0-9]*' "$DLOG"
     SEMID=$(sed -n 's/.*ipc sem=\([0-9]*\).*/\1/p' "$DLOG" | head -n 1)
 }
 teardown() {
