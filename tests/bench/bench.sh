@@ -16,7 +16,7 @@
 set -uo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
 
-ROUNDS=${1:-3}
+ROUNDS=${1:-5}
 SESSIONS_C1=${BENCH_SESSIONS_C1:-1000}
 SESSIONS=${BENCH_SESSIONS:-3000}
 WARMUP=200
