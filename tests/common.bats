@@ -9,14 +9,6 @@ load helpers
 
 setup_file() { build_if_needed; }
 
-each_stage() {
-    local st
-    for st in $(stages); do
-        echo "stage: $st"
-        "$1" "$st"
-    done
-}
-
 # --- command line ------------------------------------------------------------
 
 check_help() {

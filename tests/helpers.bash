@@ -44,6 +44,16 @@ stages() {
 
 stage_bin() { echo "$BIN_DIR/$1/daemon"; }
 
+# each_stage FUNCTION: runs FUNCTION STAGE for every stage under test,
+# printing "stage: X" first, so that a failure names its stage.
+each_stage() {
+    local st
+    for st in $(stages); do
+        echo "stage: $st"
+        "$1" "$st"
+    done
+}
+
 has_limit() { case $1 in part1-* | part2-*) return 1 ;; *) return 0 ;; esac; }
 
 # Builds what the suites need, unless a prebuilt tree is named.
@@ -73,6 +83,18 @@ hold() {
 close_held() {
     local fd
     for fd in "${HELD[@]}"; do close_conn "$fd"; done
+}
+
+# kill_served N PORT: N times, a client connects and its child is killed
+# with SIGKILL mid-session (the client then leaves); waits until all are reaped.
+kill_served() {
+    local i
+    for i in $(seq "$1"); do
+        connect_greeted "$2"
+        kill -KILL "$(field_of "$GREETING" pid)"
+        close_conn "$CONN"
+    done
+    wait_for "every child reaped" no_children "$DPID"
 }
 
 # frozen_burst N: with N connections held (hold), stops the daemon, closes

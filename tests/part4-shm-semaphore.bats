@@ -130,14 +130,8 @@ stop_and_check_ipc() {
 }
 
 @test "part 4: SIGKILL to every child, 5 times: back to exact, with nobody connected" {
-    local i
     start_daemon "$ST" -m 5
-    for i in 1 2 3 4 5; do
-        connect_greeted "$DPORT"
-        kill -KILL "$(field_of "$GREETING" pid)"
-        close_conn "$CONN"
-    done
-    wait_for "all reaped" no_children "$DPID"
+    kill_served 5 "$DPORT"
     connect_greeted "$DPORT"
     [[ $GREETING == *" active=1 max=5" ]]
 }

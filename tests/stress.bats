@@ -12,14 +12,6 @@ load helpers
 
 setup_file() { build_if_needed; }
 
-each_stage() {
-    local st
-    for st in $(stages); do
-        echo "stage: $st"
-        "$1" "$st"
-    done
-}
-
 # Limit flags for a stage: -m N for parts 3-4, nothing for parts 1-2.
 limit_args() { has_limit "$1" && echo "-m $2" || true; }
 

@@ -16,14 +16,8 @@ setup_file() { build_stages_if_needed; }
 }
 
 @test "part3-2: 3 children killed with kill -9 do not leak: a client still gets in" {
-    local i
     start_daemon part3-signals-bug -m 3
-    for i in 1 2 3; do
-        connect_greeted "$DPORT"
-        kill -KILL "$(field_of "$GREETING" pid)"
-        close_conn "$CONN"
-    done
-    wait_for "every child reaped" no_children "$DPID"
+    kill_served 3 "$DPORT"
     connect_greeted "$DPORT"
     [[ $GREETING == *" active=1 max=3" ]]
 }

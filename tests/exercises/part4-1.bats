@@ -28,18 +28,12 @@ segments_of() { awk -v pid="$1" 'NR > 1 && $5 == pid' /proc/sysvipc/shm | wc -l;
 }
 
 @test "part4-1: a frozen burst of 5 and three kill -9: the count stays exact" {
-    local i
     start_daemon part4-shm-semaphore -m 5
     sem_from_log
     hold 5 "$DPORT"
     frozen_burst 5
     wait_for "every child reaped" no_children "$DPID"
-    for i in 1 2 3; do
-        connect_greeted "$DPORT"
-        kill -KILL "$(field_of "$GREETING" pid)"
-        close_conn "$CONN"
-    done
-    wait_for "every child reaped" no_children "$DPID"
+    kill_served 3 "$DPORT"
     connect_greeted "$DPORT"
     [[ $GREETING == *" active=1 max=5" ]]
     hold 4 "$DPORT"

@@ -20,17 +20,11 @@ dev_shm_files() { find /dev/shm -maxdepth 1 -type f 2>/dev/null | wc -l; }
 }
 
 @test "part4-2: a frozen burst of 5 and three kill -9: the count stays exact" {
-    local i
     start_daemon part4-shm-semaphore -m 5
     hold 5 "$DPORT"
     frozen_burst 5
     wait_for "every child reaped" no_children "$DPID"
-    for i in 1 2 3; do
-        connect_greeted "$DPORT"
-        kill -KILL "$(field_of "$GREETING" pid)"
-        close_conn "$CONN"
-    done
-    wait_for "every child reaped" no_children "$DPID"
+    kill_served 3 "$DPORT"
     connect_greeted "$DPORT"
     [[ $GREETING == *" active=1 max=5" ]]
 }
