@@ -159,3 +159,30 @@ stop_and_check_ipc() {
     ipcrm -m "$SHMID" -s "$SEMID"
     ipc_gone
 }
+
+# A private IPC namespace: its own System V limits, gone with its last process.
+# As root, unshare --ipc; as a user, inside a user namespace of one's own.
+ipc_namespace() {
+    if [ "$(id -u)" -eq 0 ]; then echo unshare --ipc; else echo unshare --user --map-root-user --ipc; fi
+}
+
+@test "part 4: IPC objects that cannot be created: one line, exit 1, no pidfile, nothing left" {
+    local pidfile="$BATS_TEST_TMPDIR/ipc.pid"
+    # no segment may exist at all (kernel.shmmni = 0 in a private IPC namespace)
+    run --separate-stderr timeout 10 $(ipc_namespace) sh -c \
+        'echo 0 >/proc/sys/kernel/shmmni && exec "$0" "$@"' "$(stage_bin "$ST")" -f -p 0 -P "$pidfile"
+    [ "$status" -eq 1 ]
+    [ "${#stderr_lines[@]}" -eq 1 ]
+    [ "$stderr" = "$ST: cannot create the IPC objects: No space left on device" ]
+    [ ! -e "$pidfile" ]
+    # the segment can be made, the semaphore set cannot (semmni = 0): the
+    # segment must not stay behind (counted inside the namespace, after the daemon)
+    run --separate-stderr timeout 10 $(ipc_namespace) sh -c \
+        'echo "32000 1024000000 500 0" >/proc/sys/kernel/sem && "$0" "$@"; s=$?;
+         echo "segments=$(($(wc -l </proc/sysvipc/shm) - 1))"; exit $s' \
+        "$(stage_bin "$ST")" -f -p 0 -P "$pidfile"
+    [ "$status" -eq 1 ]
+    [ "$output" = "segments=0" ]
+    [[ $stderr == "$ST: cannot create the IPC objects: No space left on device" ]]
+    [ ! -e "$pidfile" ]
+}
