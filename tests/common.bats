@@ -452,23 +452,58 @@ stop_with_int() { stop_with SIGINT "$1"; }
 # A pending signal must not wait for the queue of clients to drain: pselect
 # does not deliver it when the listening socket is ready at once, so a
 # daemon relying on pselect alone would serve every queued client first.
-check_signal_with_queue() {
-    local st=$1 status=0 i served
-    start_daemon "$st" $(has_limit "$st" && echo -m 1000)
-    kill -STOP "$DPID"
-    wait_for "daemon stopped" is_stopped "$DPID"
-    for i in $(seq 100); do # completed by the kernel, queued for accept
-        connect "$DPORT"
+#
+# Deterministic: the daemon is stopped while it works through a queue of 300
+# clients, at a moment it is not inside pselect (read from
+# /proc/PID/syscall), so a SIGTERM sent then stays pending with its signals
+# blocked. Resumed, it must handle it before the next client, not after the
+# last one.
+answered() { grep -c 'accepted\|refused' "$DLOG" || true; }
+syscall_nr() { cut -d' ' -f1 "/proc/$1/syscall" 2>/dev/null; }
+in_a_syscall() { [[ $(syscall_nr "$1") =~ ^[0-9]+$ ]]; }
+
+# stop_mid_queue WAIT_NR TOTAL: stops the daemon outside the syscall it waits
+# in (WAIT_NR), with clients still queued; fails if the queue drained first.
+stop_mid_queue() {
+    local try
+    for try in $(seq 100); do
+        kill -STOP "$DPID"
+        wait_for "daemon stopped" is_stopped "$DPID"
+        [ "$(answered)" -lt "$2" ] || return 1
+        [ "$(syscall_nr "$DPID")" != "$1" ] && return 0
+        kill -CONT "$DPID"
     done
-    # resume it, and while it works through the queue (outside pselect), stop it
+    return 1
+}
+
+check_signal_with_queue() {
+    local st=$1 status=0 attempt wait_nr at_stop served i queue=300
+    for attempt in 1 2 3 4 5; do
+        start_daemon "$st" $(has_limit "$st" && echo -m 1000)
+        wait_for "daemon waiting for clients" in_a_syscall "$DPID"
+        wait_nr=$(syscall_nr "$DPID")
+        kill -STOP "$DPID"
+        wait_for "daemon stopped" is_stopped "$DPID"
+        for i in $(seq "$queue"); do connect "$DPORT"; done
+        kill -CONT "$DPID"
+        stop_mid_queue "$wait_nr" "$queue" && break
+        # it drained the whole queue before it could be caught: again
+        close_all_conns
+        end_daemon "$DPID"
+        [ "$attempt" -lt 5 ] || {
+            echo "$st: could not stop the daemon in the middle of its queue"
+            return 1
+        }
+    done
+    at_stop=$(answered)
+    kill -TERM "$DPID" # pending: outside pselect, the daemon's signals are blocked
     kill -CONT "$DPID"
-    kill -TERM "$DPID"
     WAIT_MS=2000 wait_for "daemon to exit" gone_or_zombie "$DPID"
     wait "$DPID" || status=$?
     [ "$status" -eq 0 ]
-    served=$(grep -c 'accepted\|refused' "$DLOG" || true)
-    echo "$st: served $served of 100 queued clients before stopping"
-    [ "$served" -lt 50 ]
+    served=$(($(answered) - at_stop))
+    echo "$st: stopped with $((queue - at_stop)) clients queued; served $served more before SIGTERM"
+    [ "$served" -le 2 ]
 }
 @test "a signal that arrives while clients queue is handled at once, not after the queue drains" {
     each_stage check_signal_with_queue

@@ -28,7 +28,7 @@ awk '
     }
     /at most .* children serving/ { st = $2; sub(":", "", st); serving[st] = $5 }
     /at most .* zombies at once/ { st = $2; sub(":", "", st); zombies[st] = $5 }
-    /CPU over 2 s of EMFILE/ { st = $2; sub(":", "", st); cpu[st] = $8 }
+    /CPU over 2 s of EMFILE/ { st = $2; sub(":", "", st); cpu[st] = $9 }
     END {
         n = split("part1-fork part2-zombies part3-signals-bug part4-shm-semaphore", order, " ")
         for (i = 1; i <= n; i++) {
