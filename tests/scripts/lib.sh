@@ -80,7 +80,7 @@ HELD=()
 hold() { # hold N PORT: opens N connections and reads each greeting (GREETING = the last)
     local i fd
     for ((i = 0; i < $1; i++)); do
-        exec {fd}<>"/dev/tcp/127.0.0.1/$2"
+        exec {fd}<>"/dev/tcp/127.0.0.1/$2" || return 1
         IFS= read -r -t 10 -u "$fd" GREETING || return 1
         GREETING=${GREETING%$'\r'}
         HELD+=("$fd")
@@ -98,7 +98,7 @@ talk() {
     local port=$1 fd line reply
     shift
     REPLIES=()
-    exec {fd}<>"/dev/tcp/127.0.0.1/$port"
+    exec {fd}<>"/dev/tcp/127.0.0.1/$port" || return 1
     IFS= read -r -t 10 -u "$fd" reply || { exec {fd}>&-; return 1; }
     REPLIES+=("${reply%$'\r'}")
     for line in "$@"; do
