@@ -7,7 +7,6 @@
  */
 #include "log.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -45,11 +44,6 @@ int log_open(const char *stage, const char *path, bool foreground)
 bool log_is_stderr(void)
 {
     return log_target == TARGET_STDERR;
-}
-
-int log_fd(void)
-{
-    return log_file;
 }
 
 /*
@@ -125,14 +119,4 @@ void log_msg(int priority, const char *fmt, ...)
     line[n++] = '\n';
     /* Nowhere is left to report a failing log write; the event is lost. */
     (void)write_all(log_target == TARGET_FILE ? log_file : STDERR_FILENO, line, n);
-}
-
-void log_close(void)
-{
-    if (log_target == TARGET_SYSLOG)
-        closelog();
-    if (log_file != -1 && close(log_file) == -1 && errno != EINTR)
-        (void)fprintf(stderr, "%s: close log: %s\n", log_stage, strerror(errno));
-    log_file = -1;
-    log_target = TARGET_STDERR;
 }

@@ -16,12 +16,7 @@ int log_open(const char *stage, const char *path, bool foreground);
 /* True when the log is stderr (so an error line need not be printed twice). */
 bool log_is_stderr(void);
 
-/* The log file's descriptor, or -1: daemonizing must keep it open. */
-int log_fd(void);
-
 /* priority is a syslog level: LOG_INFO for events, LOG_ERR for failures. */
 void log_msg(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-void log_close(void);
 
 #endif

@@ -140,9 +140,7 @@ children_of() { ps -o pid= --ppid "$1" 2>/dev/null | tr -d ' '; }
 count_children() { children_of "$1" | grep -c . || true; }
 count_zombies() { ps -o stat= --ppid "$1" 2>/dev/null | grep -c '^Z' || true; }
 count_living() { ps -o stat= --ppid "$1" 2>/dev/null | grep -vc '^Z' || true; }
-has_children() { [ "$(count_children "$1")" -gt 0 ]; }
 no_children() { [ "$(count_children "$1")" -eq 0 ]; }
-children_count_is() { [ "$(count_children "$1")" -eq "$2" ]; }
 zombie_count_is() { [ "$(count_zombies "$1")" -eq "$2" ]; }
 living_count_is() { [ "$(count_living "$1")" -eq "$2" ]; }
 children_at_least() { [ "$(count_children "$1")" -ge "$2" ]; }
