@@ -2,10 +2,13 @@
  * part2-zombies: the forking daemon of part 1, now reaping its children
  * (PHP Daemon, part II).
  *
- * Part 1 never waited for its children, so every finished child stayed a
- * zombie. Here the parent installs a SIGCHLD handler: the kernel sends
- * SIGCHLD when a child ends, and the handler collects the exit status of
- * every child that has ended with waitpid(-1, ..., WNOHANG), in a loop.
+ * Part 1 reaped only when the next client arrived: its SIGCHLD handler just
+ * noted the signal, and the waitpid loop ran after accept returned, so every
+ * child that ended while the daemon waited stayed a zombie. Here the loop
+ * moves into the handler itself: the kernel sends SIGCHLD when a child ends,
+ * and the handler collects the exit status of every child that has ended
+ * with waitpid(-1, ..., WNOHANG), at once, client or no client. (The article
+ * ignores SIGCHLD instead; the README compares the two ways.)
  *
  * Why a loop: standard signals are not queued. If twenty children end while
  * SIGCHLD is already pending (the parent is busy, stopped, or in the handler)

@@ -2,10 +2,11 @@
 # tests/stress.bats: load, faults and hostile input against every stage under
 # test, in a bounded form (make stress runs a longer one with figures).
 #
-# A stage is spared only what its lesson makes impossible: part 1 keeps every
-# child as a zombie, so it gets a few hundred sessions, not thousands, and no
-# "no zombie" check. Part 3's counter drifts by design, so its counter is
-# never asserted here, only that it keeps working and refuses cleanly.
+# A stage is spared only what its lesson makes impossible: part 1 reaps only
+# when a client arrives, so after a run its last children stay zombies until
+# one more client comes (all_reaped sends it). Part 3's counter drifts by
+# design, so its counter is never asserted here, only that it keeps working
+# and refuses cleanly.
 
 bats_require_minimum_version 1.5.0
 load helpers
@@ -15,8 +16,21 @@ setup_file() { build_if_needed; }
 # Limit flags for a stage: -m N for parts 3-4, nothing for parts 1-2.
 limit_args() { has_limit "$1" && echo "-m $2" || true; }
 
-# Sessions of load a stage can take (part 1 keeps a zombie per session).
-load_sessions() { [ "$1" = part1-fork ] && echo 300 || echo "${FORKD_STRESS_SESSIONS:-5000}"; }
+load_sessions() { echo "${FORKD_STRESS_SESSIONS:-5000}"; }
+
+zombies_at_most() { [ "$(count_zombies "$1")" -le "$2" ]; }
+# all_reaped STAGE: waits until the daemon has no child left. Part 1's last
+# children wait as zombies for the next client (its lesson): one more session
+# reaps them all, and only that session's own child may remain, as a zombie.
+all_reaped() {
+    if [ "$1" = part1-fork ]; then
+        wait_for "every child ended" living_count_is "$DPID" 0
+        ping_session "$DPORT"
+        wait_for "the zombies reaped by the next arrival" zombies_at_most "$DPID" 1
+    else
+        wait_for "no child left" no_children "$DPID"
+    fi
+}
 
 fd_count() { ls "/proc/$1/fd" | wc -l; }
 # Resident anonymous memory (heap, stack, data): where a leak would show.
@@ -66,7 +80,7 @@ check_load() {
     start_daemon "$st" $(limit_args "$st" 10)
     # warm up (first-touch pages, the children table's growth), then measure
     "$TOOLS_DIR/loadgen" -p "$DPORT" -n 500 -c 32 -m quit >/dev/null
-    [ "$st" = part1-fork ] || wait_for "no child after warm-up" no_children "$DPID"
+    all_reaped "$st"
     fd0=$(fd_count "$DPID")
     rss0=$(rss_anon_kb "$DPID")
     start_sampler "$DPID"
@@ -85,21 +99,18 @@ check_load() {
     else
         [[ $output == *" busy=0 "* ]]
     fi
-    if [ "$st" != part1-fork ]; then
-        # reaped as it goes, not only when the load stops: zombies never
-        # outnumber the children that can exist at once (32 clients in
-        # flight, plus children still lingering after their client left)
-        echo "$st: at most $ZOMBIES_MAX zombies at once during the run"
-        [ "$ZOMBIES_MAX" -le 64 ]
-        wait_for "no child left" no_children "$DPID"
-        [ "$(count_zombies "$DPID")" -eq 0 ]
-    fi
+    # reaped as it goes, not only when the load stops: zombies never
+    # outnumber the children that can exist at once (32 clients in flight,
+    # plus children still lingering after their client left). Part 1 too:
+    # under load the next client is never far, and each arrival reaps.
+    echo "$st: at most $ZOMBIES_MAX zombies at once during the run"
+    [ "$ZOMBIES_MAX" -le 64 ]
+    all_reaped "$st"
     [ "$st" = part4-shm-semaphore ] && probe_exact "$DPORT"
     answers "$st"
     [ "$(fd_count "$DPID")" -eq "$fd0" ]
     rss1=$(rss_anon_kb "$DPID")
     echo "$st: RSS (anonymous) before ${rss0} kB, after ${rss1} kB"
-    # part 1 keeps a table entry (12 bytes) per zombie: a little growth is its lesson
     [ "$rss1" -le $((rss0 + 64)) ]
 }
 @test "load: thousands of sessions at concurrency 32; limit held, BUSY clean, no zombie, fds and RSS steady" {
@@ -122,7 +133,6 @@ kill_random_children() {
 
 check_killed_children() {
     local st=$1 killer killed n=1000
-    [ "$st" = part1-fork ] && n=200
     # a limit as high as the load's concurrency: every session lives its 20 ms
     # (refused sessions end at once, and a run of refusals leaves nothing to kill)
     start_daemon "$st" $(limit_args "$st" 16)
@@ -138,12 +148,9 @@ check_killed_children() {
     [[ $output == *" busy_unclean=0 "* ]]
     killed=$(grep -c 'signal=9$' "$DLOG" || true)
     echo "$st: $killed children killed by SIGKILL during the run"
-    # part 1 never reaps, so its log cannot tell; part 3 may refuse everyone
-    # once kills have leaked its slots (its lesson)
-    case $st in
-    part2-* | part4-*) [ "$killed" -gt 0 ] ;;
-    esac
-    [ "$st" = part1-fork ] || wait_for "no child left" no_children "$DPID"
+    # part 3 may refuse everyone once kills have leaked its slots (its lesson)
+    [ "$st" = part3-signals-bug ] || [ "$killed" -gt 0 ]
+    all_reaped "$st"
     [ "$st" = part4-shm-semaphore ] && probe_exact "$DPORT"
     answers "$st"
 }
@@ -153,8 +160,6 @@ check_killed_children() {
 
 check_sigterm_under_load() {
     local st=$1 pidfile="$BATS_TEST_TMPDIR/$1.pid" lg started status=0 ids="" n=20000
-    # part 1 keeps a zombie per session: never enough of them to exhaust pids
-    [ "$st" = part1-fork ] && n=1500
     start_daemon "$st" -P "$pidfile" $(limit_args "$st" 10)
     [ "$st" = part4-shm-semaphore ] && ids=$(sed -n 's/.*ipc shm=\([0-9]*\) sem=\([0-9]*\).*/\1 \2/p' "$DLOG")
     "$TOOLS_DIR/loadgen" -p "$DPORT" -n "$n" -c 32 -m quit -t 5000 >/dev/null &
@@ -296,7 +301,7 @@ check_reset_mid_reply() {
     run "$TOOLS_DIR/hostile" -p "$DPORT" reset 500
     echo "$output"
     [ "$status" -eq 0 ]
-    [ "$st" = part1-fork ] || wait_for "the child to end" no_children "$DPID"
+    all_reaped "$st"
     ping_session "$DPORT"
     [ "$st" = part4-shm-semaphore ] && wait_for "probe reaped" no_children "$DPID" && probe_exact "$DPORT"
     answers "$st"
@@ -309,7 +314,7 @@ check_held_connections() {
     local st=$1 fifo="$BATS_TEST_TMPDIR/hold.$1.fifo" holder w fd0 n=500
     start_daemon "$st" -t 2 $(limit_args "$st" 10)
     ping_session "$DPORT"
-    [ "$st" = part1-fork ] || wait_for "no child" no_children "$DPID"
+    all_reaped "$st"
     fd0=$(fd_count "$DPID")
     mkfifo "$fifo"
     "$TOOLS_DIR/hostile" -p "$DPORT" hold "$n" <"$fifo" >"$BATS_TEST_TMPDIR/hold.out" &
@@ -329,11 +334,7 @@ check_held_connections() {
     fi
     exec {w}>&- # the holder closes all of them
     wait "$holder"
-    if [ "$st" = part1-fork ]; then
-        wait_for "every child ended (a zombie)" living_count_is "$DPID" 0
-    else
-        wait_for "no child left" no_children "$DPID"
-    fi
+    all_reaped "$st"
     [ "$(fd_count "$DPID")" -eq "$fd0" ]
     [ "$st" = part4-shm-semaphore ] && probe_exact "$DPORT"
     answers "$st"

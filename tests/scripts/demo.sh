@@ -29,15 +29,24 @@ die() {
 }
 
 part1() {
-    title "Part 1 (part1-fork): one child per connection, and nobody waits for it"
-    launch -- part1-fork || die "part1-fork did not start"
-    say "Daemon pid $DPID listens on port $DPORT. Ten clients connect, say PING, then QUIT."
-    for _ in $(seq 10); do talk "$DPORT" PING QUIT || die "session failed"; done
-    poll 5000 zombies_are "$DPID" 10 || die "expected 10 zombies"
+    title "Part 1 (part1-fork): one child per connection; zombies wait for the next client"
+    launch -- part1-fork -t 0 || die "part1-fork did not start"
+    say "Daemon pid $DPID listens on port $DPORT. Five clients connect, then all hang up."
+    hold 5 "$DPORT" || die "could not connect"
+    release_all
+    poll 5000 zombies_are "$DPID" 5 || die "expected 5 zombies"
     shown ps -o pid,ppid,stat,cmd --ppid "$DPID"
-    bad "10 clients served, $(count_zombies "$DPID") zombies (Z, <defunct>): finished, never waited for."
+    bad "5 clients gone, $(count_zombies "$DPID") zombies (Z, <defunct>). The SIGCHLD handler only noted the signal;"
+    bad "its waitpid loop runs once accept returns a client, as the article's PHP handler runs after socket_accept."
+    say "A sixth client connects (and stays):"
+    hold 1 "$DPORT" || die "could not connect"
+    poll 5000 zombies_are "$DPID" 0 || die "the arrival did not reap"
+    shown ps -o pid,ppid,stat,cmd --ppid "$DPID"
+    good "its arrival ran the loop: $(grep -c 'reaped child' "$DLOG") children reaped at once (from the log):"
+    grep 'reaped child' "$DLOG" | tail -n 3 | sed "s/^/    $D/;s/\$/$N/"
+    release_all
     stop_daemon "$DPID"
-    good "SIGTERM: the daemon reaps them as it exits (status $STOP_STATUS); $(count_children "$DPID") left."
+    good "SIGTERM: the daemon ends its children, reaps them and exits (status $STOP_STATUS)."
 }
 
 part2() {

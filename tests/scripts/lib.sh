@@ -25,6 +25,7 @@ poll() {
 count_children() { ps -o pid= --ppid "$1" 2>/dev/null | grep -c . || true; }
 count_zombies() { ps -o stat= --ppid "$1" 2>/dev/null | grep -c '^Z' || true; }
 no_children() { [ "$(count_children "$1")" -eq 0 ]; }
+no_living() { ! ps -o stat= --ppid "$1" 2>/dev/null | grep -qv '^Z'; } # zombies only, or none
 zombies_are() { [ "$(count_zombies "$1")" -eq "$2" ]; }
 is_stopped() { [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" = T ]; }
 exited() { ! kill -0 "$1" 2>/dev/null || [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" = Z ]; }

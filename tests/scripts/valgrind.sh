@@ -37,15 +37,15 @@ drive() { # drive STAGE: the client side of the scenario
         release_all
         ;;
     esac
-    case $stage in part2-* | part3-* | part4-*)
-        poll 30000 no_children "$DPID" || return 1
-        hold 1 "$DPORT" || return 1
-        kill -KILL "$(field pid "$GREETING")"
-        release_all
-        poll 30000 no_children "$DPID" || return 1
-        ;;
-    part1-*) poll 30000 zombies_are "$DPID" "$(count_children "$DPID")" || return 1 ;;
-    esac
+    # Part 1 reaps only when a client arrives: there, wait until every child
+    # has ended (zombies count as ended); the next client reaps them.
+    local settled=no_children
+    case $stage in part1-*) settled=no_living ;; esac
+    poll 30000 "$settled" "$DPID" || return 1
+    hold 1 "$DPORT" || return 1
+    kill -KILL "$(field pid "$GREETING")"
+    release_all
+    poll 30000 "$settled" "$DPID" || return 1
 }
 
 for stage in "$@"; do

@@ -32,6 +32,9 @@ if ! poll 10000 grep -q '^listening on ' "$DOUT"; then
 fi
 echo "$stage: $(head -n 1 "$DOUT"); log in $DLOG"
 echo "connect with: nc <this host> $(sed -n 's/^listening on [0-9.]*:\([0-9]*\) .*/\1/p' "$DOUT")   (Ctrl-C here to stop)"
+case $stage in
+part1-*) echo "part 1: zombies pile up while nobody connects; the next client's arrival reaps them all" ;;
+esac
 shm=$(sed -n 's/.*ipc shm=\([0-9]*\) .*/\1/p' "$DLOG")
 
 # The daemon's own count: part 4 keeps it in shared memory; part 3 logs it
