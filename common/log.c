@@ -7,10 +7,12 @@
  */
 #include "log.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,14 +25,54 @@ static const char *log_stage = "forkd";
 static enum log_target log_target = TARGET_STDERR;
 static int log_file = -1;
 
+/*
+ * The log file: never through a symbolic link (O_NOFOLLOW), and only a
+ * regular file. O_NONBLOCK, because opening a FIFO for writing would wait
+ * for a reader forever (and hang the launcher with it); it is cleared once
+ * the file is known to be regular, so a write is never short.
+ */
+static int open_log_file(const char *path)
+{
+    struct stat st;
+    int flags;
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0640);
+
+    if (fd == -1) {
+        int err = errno;
+        if (err == ELOOP)
+            return LOG_OPEN_SYMLINK;
+        /* A FIFO without a reader (ENXIO), a directory (EISDIR)...: say what it is. */
+        if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+            return LOG_OPEN_NOT_REGULAR;
+        errno = err;
+        return LOG_OPEN_ERROR;
+    }
+    if (fstat(fd, &st) == -1)
+        goto fail;
+    if (!S_ISREG(st.st_mode)) {
+        (void)close(fd);
+        return LOG_OPEN_NOT_REGULAR;
+    }
+    flags = fcntl(fd, F_GETFL);
+    if (flags == -1 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1)
+        goto fail;
+    log_file = fd;
+    return LOG_OPEN_OK;
+fail : {
+    int saved = errno;
+    (void)close(fd);
+    errno = saved;
+    return LOG_OPEN_ERROR;
+}
+}
+
 int log_open(const char *stage, const char *path, bool foreground)
 {
     log_stage = stage;
     if (path != NULL) {
-        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-        if (fd == -1)
-            return -1;
-        log_file = fd;
+        int r = open_log_file(path);
+        if (r != LOG_OPEN_OK)
+            return r;
         log_target = TARGET_FILE;
     } else if (foreground) {
         log_target = TARGET_STDERR;

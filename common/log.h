@@ -10,7 +10,14 @@
 
 #include <stdbool.h>
 
-/* Opens the log. -1 with errno if the file cannot be opened. */
+enum log_open_result {
+    LOG_OPEN_OK = 0,
+    LOG_OPEN_ERROR = -1,       /* errno says why */
+    LOG_OPEN_SYMLINK = -2,     /* the path is a symbolic link: refused */
+    LOG_OPEN_NOT_REGULAR = -3, /* a FIFO, a device, a directory...: refused */
+};
+
+/* Opens the log: a log_open_result. */
 int log_open(const char *stage, const char *path, bool foreground);
 
 /* True when the log is stderr (so an error line need not be printed twice). */

@@ -8,14 +8,22 @@
  * does with each connection (fork, count, refuse, reap) is the lesson, and
  * stays in its daemon.c.
  *
- * Signals: SIGTERM, SIGINT, SIGCHLD and SIGUSR2 are blocked for the whole
- * life of the parent, except inside server_accept(): while it waits in
- * pselect(2), and for a moment after pselect found a client already queued
- * (pselect then returns without delivering pending signals). So a handler
- * can only run there, never in the middle of the main loop's work; a signal
- * that arrives just before the wait still ends it (no lost wake-up); and a
- * steady queue of clients never keeps a signal waiting. A signal that arrives twice while blocked
- * is delivered once: that is part 3's lesson, not an accident of this design.
+ * Signals (the contract's table is in README.md):
+ *   SIGTERM, SIGINT, SIGHUP, SIGQUIT  stop: children ended by pid, cleanup, exit 0
+ *   SIGUSR1, SIGUSR2                  ignored, one log line each; a stage whose
+ *                                     lesson uses one installs its own handler
+ *                                     over ours (part 3 does, for SIGUSR2)
+ *   SIGCHLD                           the stage's handler
+ *   SIGPIPE                           ignored: a write to a gone client fails
+ *   everything else                   its default, whatever was inherited
+ * All but SIGPIPE are blocked for the whole life of the parent, except inside
+ * server_accept(): while it waits in pselect(2), and for a moment after
+ * pselect found a client already queued (pselect then returns without
+ * delivering pending signals). So a handler can only run there, never in the
+ * middle of the main loop's work; a signal that arrives just before the wait
+ * still ends it (no lost wake-up); and a steady queue of clients never keeps
+ * a signal waiting. A signal that arrives twice while blocked is delivered
+ * once: that is part 3's lesson, not an accident of this design.
  */
 #ifndef FORKD_SERVER_H
 #define FORKD_SERVER_H
@@ -34,11 +42,13 @@ struct server {
     char *logfile;  /* absolute path, or NULL */
     int pidfile_fd; /* holds the lock while the daemon lives */
     int listen_fd;
-    int ready_fd;        /* background: pipe to the waiting launcher, until ready */
-    unsigned short port; /* the port really bound (differs with -p 0) */
-    sigset_t wait_mask;  /* the mask inside pselect: our signals unblocked */
-    bool backing_off;    /* accept ran out of descriptors or memory: pause */
+    int ready_fd;            /* background: pipe to the waiting launcher, until ready */
+    unsigned short port;     /* the port really bound (differs with -p 0) */
+    sigset_t wait_mask;      /* the mask inside pselect: our signals unblocked */
+    long long backoff_until; /* accept ran out of descriptors or memory: pause until then (ms) */
     bool short_of_resources;
+    long long refusal_logged_at;     /* monotonic ms of the last refusal line, 0 = none yet */
+    unsigned long refusals_unlogged; /* refusals since then, to be counted in the next line */
     int exit_status;
 };
 
@@ -57,7 +67,7 @@ _Noreturn void server_fail(struct server *s, const char *fmt, ...)
 /* A runtime failure: logged; the main loop ends and shutdown runs, exit 1. */
 void server_fatal(struct server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* False once SIGTERM or SIGINT arrived or server_fatal() was called. */
+/* False once a stop signal arrived or server_fatal() was called. */
 bool server_running(const struct server *s);
 
 /*
@@ -69,8 +79,11 @@ bool server_running(const struct server *s);
 int server_accept(struct server *s, struct sockaddr_in *peer);
 
 /* Sends one line to a client the parent will not serve, and closes it
- * without ever blocking the parent. */
-void server_refuse(int client, const char *line);
+ * without ever blocking the parent. Logs "refused PEER LINE" (with why, if
+ * not NULL), at most one such line a second: a flood of refusals cannot fill
+ * the disk; the next line counts the refusals it stands for. */
+void server_refuse(struct server *s, int client, const char *peer, const char *line,
+                   const char *why);
 
 /* First thing in a forked child: default signal handling and mask back,
  * the parent's descriptors closed. */

@@ -98,8 +98,7 @@ static void serve_in_child(int client, const char *peer)
     pid_t pid = fork();
 
     if (pid == -1) {
-        log_msg(LOG_ERR, "fork for %s: %s", peer, strerror(errno));
-        server_refuse(client, "ERR cannot fork\n");
+        server_refuse(&srv, client, peer, "ERR cannot fork\n", strerror(errno));
         return;
     }
     if (pid == 0) {

@@ -71,8 +71,8 @@ int main(int argc, char **argv)
         char peer[32];
         int client;
 
-        children_collect(children_log_reaped, NULL); /* log what on_sigchld reaped */
         client = server_accept(&srv, &addr);
+        children_collect(children_log_reaped, NULL); /* log what on_sigchld reaped */
         if (client == -1)
             continue;
         net_format_peer(&addr, peer, sizeof peer);
@@ -87,8 +87,7 @@ static void serve_in_child(int client, const char *peer)
     pid_t pid = fork();
 
     if (pid == -1) {
-        log_msg(LOG_ERR, "fork for %s: %s", peer, strerror(errno));
-        server_refuse(client, "ERR cannot fork\n");
+        server_refuse(&srv, client, peer, "ERR cannot fork\n", strerror(errno));
         return;
     }
     if (pid == 0) {

@@ -1,6 +1,7 @@
 /*
  * part3-signals-bug: a limit on simultaneous connections, counted with
- * signals, and the bug that comes with it (PHP Daemon, part III).
+ * signals, and the bug that comes with it (PHP Daemon, part II's counter,
+ * whose bug part IV describes).
  *
  * The parent counts active connections: +1 when it forks a child for a
  * client, -1 when a child reports, with kill(parent, SIGUSR2), that its
@@ -78,12 +79,12 @@ int main(int argc, char **argv)
         char peer[32];
         int client;
 
+        client = server_accept(&srv, &addr);
         children_collect(children_log_reaped, NULL); /* log what on_sigchld reaped */
         if (sigusr2_arrived) {
             sigusr2_arrived = 0;
             log_msg(LOG_INFO, "SIGUSR2 received: active=%d", (int)active_connections);
         }
-        client = server_accept(&srv, &addr);
         if (client == -1)
             continue;
         net_format_peer(&addr, peer, sizeof peer);
@@ -91,8 +92,7 @@ int main(int argc, char **argv)
             char busy[64];
             (void)snprintf(busy, sizeof busy, "BUSY active=%d max=%ld\n", (int)active_connections,
                            opt.max_connections);
-            log_msg(LOG_INFO, "refused %s %.*s", peer, (int)strcspn(busy, "\n"), busy);
-            server_refuse(client, busy);
+            server_refuse(&srv, client, peer, busy, NULL);
             continue;
         }
         active_connections++;
@@ -112,8 +112,7 @@ static void serve_in_child(int client, const char *peer, long active)
     pid = fork();
     if (pid == -1) {
         active_connections--; /* no child, no connection to count */
-        log_msg(LOG_ERR, "fork for %s: %s", peer, strerror(errno));
-        server_refuse(client, "ERR cannot fork\n");
+        server_refuse(&srv, client, peer, "ERR cannot fork\n", strerror(errno));
         return;
     }
     if (pid == 0) {

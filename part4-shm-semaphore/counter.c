@@ -1,21 +1,31 @@
 /*
  * counter.c: the shared counter of counter.h (PHP Daemon, part IV).
  *
- * The article's scheme, step by step:
+ * The article's scheme, step by step, in the System V calls that PHP's
+ * shm_* and sem_* functions make:
  *   shmget + shmat     a segment that parent and children all see
  *   semget + SETVAL 1  a semaphore used as a lock, open
  *   semop -1           take the lock (wait while another process holds it)
  *   change the count
  *   semop +1           give the lock back
- *   IPC_RMID           remove both at shutdown: System V objects outlive
- *                      the processes that made them, until removed or reboot
+ *   IPC_RMID           remove them at shutdown: System V objects outlive
+ *                      the processes that made them, until removed or reboot.
+ *                      The article removes the segment only; here both go.
  *
- * Two details the article leaves out:
+ * What PHP's sem_acquire does unasked, and C must write out:
  *   SEM_UNDO  the kernel reverts a process's semop when it dies, so a child
  *             killed while holding the lock does not leave it locked.
  *   EINTR     semop is never restarted after a signal handler ran, whatever
  *             SA_RESTART says: the caller must retry.
+ * And one detail neither handles there:
+ *   time      a child stopped (SIGSTOP, a debugger) while it holds the lock
+ *             would stop the parent too, and with it every client and even
+ *             SIGTERM. The parent waits at most COUNTER_OWNER_WAIT_MS;
+ *             children, who serve one client each, wait as long as it takes.
  */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE /* semtimedop(2), Linux's bounded semop */
+#endif
 #include "counter.h"
 
 #include <errno.h>
@@ -23,6 +33,7 @@
 #include <sys/ipc.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
+#include <time.h>
 #include <unistd.h>
 
 /* semctl(2): "the calling program must define this union". */
@@ -64,10 +75,58 @@ fail : {
 }
 }
 
+static long long monotonic_ms(void)
+{
+    struct timespec now;
+
+    (void)clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* semop that gives up after a deadline: -1 with EAGAIN. */
+static int semop_until(int semid, struct sembuf *op, long long deadline)
+{
+    for (;;) {
+        long long left = deadline - monotonic_ms();
+        if (left <= 0) {
+            errno = EAGAIN;
+            return -1;
+        }
+#ifdef __linux__
+        struct timespec wait = {(time_t)(left / 1000), (long)(left % 1000) * 1000000L};
+        if (semtimedop(semid, op, 1, &wait) == 0)
+            return 0;
+        if (errno != EINTR && errno != EAGAIN)
+            return -1;
+#else
+        /* No semtimedop: try without waiting, and again in a millisecond. */
+        struct timespec ms = {0, 1000000L};
+        op->sem_flg |= IPC_NOWAIT;
+        if (semop(semid, op, 1) == 0)
+            return 0;
+        if (errno != EINTR && errno != EAGAIN)
+            return -1;
+        (void)nanosleep(&ms, NULL);
+#endif
+    }
+}
+
 static int change_semaphore(struct counter *c, short delta)
 {
     struct sembuf op = {.sem_num = 0, .sem_op = delta, .sem_flg = SEM_UNDO};
 
+    /* Taking the lock in the parent: bounded. (+1 never waits.) */
+    if (delta < 0 && getpid() == c->owner) {
+        if (semop_until(c->semid, &op, monotonic_ms() + COUNTER_OWNER_WAIT_MS) == 0)
+            return 0;
+        if (errno == EAGAIN) {
+            union semun none = {.val = 0};
+            int holder = semctl(c->semid, 0, GETPID, none); /* the last to take it */
+            c->holder = holder > 0 ? (pid_t)holder : 0;
+            errno = EAGAIN;
+        }
+        return -1;
+    }
     while (semop(c->semid, &op, 1) == -1) {
         if (errno != EINTR)
             return -1;

@@ -21,7 +21,11 @@ struct counter {
     int semid;                     /* the semaphore set (one semaphore), or -1 */
     struct counter_shared *shared; /* the segment, attached; NULL when not */
     pid_t owner;                   /* the process that created them: the only one to remove them */
+    pid_t holder; /* after the owner's lock timed out: who took the lock last, 0 if unknown */
 };
+
+/* The longest the creating process (the parent) waits for the lock. */
+#define COUNTER_OWNER_WAIT_MS 500
 
 enum counter_result { COUNTER_ERROR = -1, COUNTER_BUSY = 0, COUNTER_TAKEN = 1 };
 
@@ -29,7 +33,9 @@ enum counter_result { COUNTER_ERROR = -1, COUNTER_BUSY = 0, COUNTER_TAKEN = 1 };
  * open, counter 0. -1 with errno on failure, with nothing left behind. */
 int counter_create(struct counter *c);
 
-/* The lock: semop -1 / +1 with SEM_UNDO, retried on EINTR. -1 with errno. */
+/* The lock: semop -1 / +1 with SEM_UNDO, retried on EINTR. -1 with errno.
+ * In the creating process, taking it fails with EAGAIN after
+ * COUNTER_OWNER_WAIT_MS (c->holder names who holds it). */
 int counter_lock(struct counter *c);
 int counter_unlock(struct counter *c);
 

@@ -84,23 +84,33 @@ int main(int argc, char **argv)
         long active;
         int client;
 
-        children_collect(on_reaped, NULL); /* log what on_sigchld reaped */
         client = server_accept(&srv, &addr);
+        /* Before the limit check: a killed child's slot is free again. */
+        children_collect(on_reaped, NULL); /* log what on_sigchld reaped */
         if (client == -1)
             continue;
         net_format_peer(&addr, peer, sizeof peer);
         taken = counter_acquire(&counter, opt.max_connections, &active);
+        if (taken == COUNTER_ERROR && errno == EAGAIN) {
+            /* The lock's holder does not run (stopped, traced): the parent
+             * must not stop with it. This client goes; SIGTERM still works. */
+            char why[128];
+            (void)snprintf(why, sizeof why,
+                           "the counter's lock was not free for %d ms, held by pid %ld",
+                           COUNTER_OWNER_WAIT_MS, (long)counter.holder);
+            server_refuse(&srv, client, peer, "ERR try again later\n", why);
+            continue;
+        }
         if (taken == COUNTER_ERROR) {
             server_fatal(&srv, "counter: %s", strerror(errno));
-            server_refuse(client, "ERR internal error\n");
+            server_refuse(&srv, client, peer, "ERR internal error\n", NULL);
             continue;
         }
         if (taken == COUNTER_BUSY) {
             char busy[64];
             (void)snprintf(busy, sizeof busy, "BUSY active=%ld max=%ld\n", active,
                            opt.max_connections);
-            log_msg(LOG_INFO, "refused %s %.*s", peer, (int)strcspn(busy, "\n"), busy);
-            server_refuse(client, busy);
+            server_refuse(&srv, client, peer, busy, NULL);
             continue;
         }
         serve_in_child(client, peer, active);
@@ -119,8 +129,7 @@ static void serve_in_child(int client, const char *peer, long active)
     if (pid == -1) {
         if (counter_release(&counter, NULL) == -1) /* no child, no connection to count */
             log_msg(LOG_ERR, "counter: %s", strerror(errno));
-        log_msg(LOG_ERR, "fork for %s: %s", peer, strerror(errno));
-        server_refuse(client, "ERR cannot fork\n");
+        server_refuse(&srv, client, peer, "ERR cannot fork\n", strerror(errno));
         return;
     }
     if (pid == 0) {
@@ -172,7 +181,8 @@ static void on_reaped(pid_t pid, int status, void *unused)
     if (!WIFSIGNALED(status))
         return;
     if (counter_release(&counter, &active) == -1)
-        log_msg(LOG_ERR, "counter: %s", strerror(errno));
+        log_msg(LOG_ERR, "counter: the slot of killed child pid=%ld stays taken: %s", (long)pid,
+                strerror(errno));
     else
         log_msg(LOG_INFO, "released the slot of killed child pid=%ld: active=%ld", (long)pid,
                 active);

@@ -131,7 +131,7 @@ check_address_in_use() {
     local st=$1 pidfile="$BATS_TEST_TMPDIR/inuse.pid" before
     start_daemon "$st"
     before=$(ipc_object_count)
-    run --separate-stderr timeout 10 "$(stage_bin "$st")" -f -p "$DPORT" -P "$pidfile"
+    run --separate-stderr timeout -k 2 10 "$(stage_bin "$st")" -f -p "$DPORT" -P "$pidfile"
     [ "$status" -eq 1 ]
     [ "${#stderr_lines[@]}" -eq 1 ]
     [[ $stderr == "$st: cannot listen on 127.0.0.1:$DPORT: Address already in use" ]]
@@ -139,7 +139,7 @@ check_address_in_use() {
     [ ! -e "$pidfile" ]
     [ "$(ipc_object_count)" -eq "$before" ]
     # in the background, the launcher reports the daemon's reason the same way
-    run --separate-stderr timeout 10 "$(stage_bin "$st")" -p "$DPORT" -P "$pidfile"
+    run --separate-stderr timeout -k 2 10 "$(stage_bin "$st")" -p "$DPORT" -P "$pidfile"
     [ "$status" -eq 1 ]
     [ "${#stderr_lines[@]}" -eq 1 ]
     [[ $stderr == *"Address already in use"* ]]
@@ -153,7 +153,7 @@ check_address_in_use() {
 
 check_unbindable() {
     local st=$1
-    run --separate-stderr timeout 10 "$(stage_bin "$st")" -f -p 0 -b 192.0.2.1
+    run --separate-stderr timeout -k 2 10 "$(stage_bin "$st")" -f -p 0 -b 192.0.2.1
     [ "$status" -eq 1 ]
     [[ $stderr == "$st: cannot listen on 192.0.2.1:0: Cannot assign requested address" ]]
 }
@@ -163,7 +163,7 @@ check_unbindable() {
 
 check_bad_logfile() {
     local st=$1
-    run --separate-stderr timeout 10 "$(stage_bin "$st")" -f -p 0 -l "$BATS_TEST_TMPDIR/no/such/dir/log"
+    run --separate-stderr timeout -k 2 10 "$(stage_bin "$st")" -f -p 0 -l "$BATS_TEST_TMPDIR/no/such/dir/log"
     [ "$status" -eq 1 ]
     [ "${#stderr_lines[@]}" -eq 1 ]
     [[ $stderr == "$st: cannot open log file "*"No such file or directory" ]]
@@ -177,7 +177,7 @@ check_bad_logfile() {
 check_background() {
     local st=$1 pidfile="$BATS_TEST_TMPDIR/$1.pid" log="$BATS_TEST_TMPDIR/$1.log" pid port fd target
     # an extra descriptor (7) that the daemon must not keep
-    run --separate-stderr timeout 10 "$(stage_bin "$st")" -p 0 -P "$pidfile" -l "$log" 7<"$BATS_TEST_FILENAME"
+    run --separate-stderr timeout -k 2 10 "$(stage_bin "$st")" -p 0 -P "$pidfile" -l "$log" 7<"$BATS_TEST_FILENAME"
     [ "$status" -eq 0 ]
     [ "${#lines[@]}" -eq 1 ]
     [[ $output =~ ^listening\ on\ 127\.0\.0\.1:([0-9]+)\ pid=([0-9]+)$ ]]
@@ -207,16 +207,41 @@ check_background() {
     each_stage check_background
 }
 
+# Without /proc (macOS, FreeBSD), the daemon closes what it inherited by
+# trying every descriptor up to the limit. Run here with /proc hidden from
+# the daemon (a tmpfs over it, in a private mount namespace), and checked
+# from outside, where /proc still shows its descriptors.
+check_background_without_proc() {
+    local st=$1 log="$BATS_TEST_TMPDIR/$1.noproc.log" pid fd target
+    run --separate-stderr timeout -k 2 10 unshare --mount --propagation private \
+        sh -c 'mount -t tmpfs none /proc && exec "$@"' sh \
+        "$(stage_bin "$st")" -p 0 -l "$log" 7<"$BATS_TEST_FILENAME" 200<"$BATS_TEST_FILENAME"
+    echo "$output $stderr"
+    [ "$status" -eq 0 ]
+    pid=${output##*pid=}
+    track_daemon "$pid" "$log"
+    alive "$pid"
+    for fd in /proc/"$pid"/fd/*; do
+        target=$(readlink "$fd")
+        [ "$target" != "$BATS_TEST_FILENAME" ]
+    done
+    [ -z "$(ls /proc/"$pid"/fd | grep -xE '7|200')" ]
+}
+@test "background without /proc: inherited descriptors (7, 200) are closed all the same" {
+    [ "$(id -u)" -eq 0 ] || skip "needs root to hide /proc in a mount namespace"
+    each_stage check_background_without_proc
+}
+
 check_pidfile_lock() {
     local st=$1 pidfile="$BATS_TEST_TMPDIR/$1.pid"
     start_daemon "$st" -P "$pidfile"
     [ "$(cat "$pidfile")" = "$DPID" ]
-    run --separate-stderr timeout 10 "$(stage_bin "$st")" -f -p 0 -P "$pidfile"
+    run --separate-stderr timeout -k 2 10 "$(stage_bin "$st")" -f -p 0 -P "$pidfile"
     [ "$status" -eq 1 ]
     [ "${#stderr_lines[@]}" -eq 1 ]
     [[ $stderr == "$st: already running: pidfile $pidfile is locked by pid $DPID" ]]
     # the same in the background, via the launcher
-    run --separate-stderr timeout 10 "$(stage_bin "$st")" -p 0 -P "$pidfile"
+    run --separate-stderr timeout -k 2 10 "$(stage_bin "$st")" -p 0 -P "$pidfile"
     [ "$status" -eq 1 ]
     [[ $stderr == *"already running"*"$DPID"* ]]
     # the running instance keeps its pidfile and serves on
@@ -246,7 +271,7 @@ check_stale_pidfile() {
 check_relative_paths() {
     local st=$1 pid
     cd "$BATS_TEST_TMPDIR"
-    run timeout 10 "$(stage_bin "$st")" -p 0 -P rel.pid -l rel.log
+    run timeout -k 2 10 "$(stage_bin "$st")" -p 0 -P rel.pid -l rel.log
     [ "$status" -eq 0 ]
     pid=${output##*pid=}
     track_daemon "$pid" "$BATS_TEST_TMPDIR/rel.log"
@@ -258,6 +283,130 @@ check_relative_paths() {
 }
 @test "background: relative -P and -l paths are taken from where it was started" {
     each_stage check_relative_paths
+}
+
+# --- descriptors 0-2, the pidfile and the log file, attacked -----------------
+
+# log_port LOG: the port from the daemon's start line in its log.
+log_port() { sed -n 's/.*listening on [0-9.]*:\([0-9]*\) pid=.*/\1/p' "$1" | head -n 1; }
+
+# start_daemon_quiet STAGE ARGS...: start_daemon for a daemon that will have
+# no stdout: its readiness is read from its log (stderr) instead.
+start_daemon_quiet() {
+    local stage=$1
+    shift
+    local n=${#DAEMON_PIDS[@]}
+    DOUT="$BATS_TEST_TMPDIR/$stage.$n.out"
+    DLOG="$BATS_TEST_TMPDIR/$stage.$n.log"
+    # shellcheck disable=SC2086 # START_UNDER is meant to be split
+    (run_clean_fds ${START_UNDER:-} "$(stage_bin "$stage")" -f -p 0 "$@") >"$DOUT" 2>"$DLOG" &
+    DPID=$!
+    DAEMON_PIDS+=("$DPID")
+    DAEMON_LOGS+=("$DLOG")
+    wait_for "$stage to log its start" grep -q 'listening on ' "$DLOG"
+    DPORT=$(log_port "$DLOG")
+}
+
+check_closed_std_fds() {
+    local st=$1 pidfile="$BATS_TEST_TMPDIR/$1.pid" log="$BATS_TEST_TMPDIR/$1.log" pid port status=0
+    # foreground, stdin closed: it serves
+    START_UNDER="$FORKD_ROOT/tests/scripts/closing-fds.sh 0 --" start_daemon "$st"
+    ping_session "$DPORT"
+    # background, stdin and stdout closed: the readiness pipe must not land on
+    # 0 or 1, or the launcher reports a failure while the daemon runs on
+    run --separate-stderr timeout 10 "$FORKD_ROOT/tests/scripts/closing-fds.sh" 0 1 -- \
+        "$(stage_bin "$st")" -p 0 -P "$pidfile" -l "$log"
+    echo "status=$status stderr=$stderr"
+    [ "$status" -eq 0 ]
+    [ -z "$stderr" ]
+    pid=$(cat "$pidfile")
+    track_daemon "$pid" "$log"
+    alive "$pid"
+    port=$(log_port "$log")
+    ping_session "$port"
+    kill -TERM "$pid"
+    WAIT_MS=2000 wait_for "background daemon to exit" gone_or_zombie "$pid"
+    [ ! -e "$pidfile" ]
+    # foreground, stdout closed, with a pidfile: the readiness line must not
+    # be written into the pidfile
+    START_UNDER="$FORKD_ROOT/tests/scripts/closing-fds.sh 1 --" start_daemon_quiet "$st" -P "$pidfile"
+    [ "$(cat "$pidfile")" = "$DPID" ]
+    [ ! -s "$DOUT" ]
+    ping_session "$DPORT"
+}
+@test "descriptors 0-2 closed at start (stdin; stdin and stdout; stdout with a pidfile): it still starts right" {
+    each_stage check_closed_std_fds
+}
+
+check_pidfile_attacks() {
+    local st=$1 dir="$BATS_TEST_TMPDIR/$1" mode
+    mkdir -p "$dir"
+    # a symbolic link: refused, its target untouched
+    echo precious >"$dir/target"
+    ln -s "$dir/target" "$dir/link.pid"
+    run --separate-stderr timeout -k 2 10 "$(stage_bin "$st")" -f -p 0 -P "$dir/link.pid"
+    [ "$status" -eq 1 ]
+    [ "${#stderr_lines[@]}" -eq 1 ]
+    [ "$stderr" = "$st: refusing pidfile $dir/link.pid: it is a symbolic link" ]
+    [ "$(cat "$dir/target")" = precious ]
+    # a file of another user: refused, untouched
+    echo 4242 >"$dir/other.pid"
+    chown nobody "$dir/other.pid"
+    run --separate-stderr timeout -k 2 10 "$(stage_bin "$st")" -f -p 0 -P "$dir/other.pid"
+    [ "$status" -eq 1 ]
+    [[ $stderr == "$st: refusing pidfile $dir/other.pid: owned by uid "*", not by this user"* ]]
+    [ "$(cat "$dir/other.pid")" = 4242 ]
+    # a FIFO: refused at once, not hung on
+    mkfifo "$dir/fifo.pid"
+    run --separate-stderr timeout -k 2 10 "$(stage_bin "$st")" -f -p 0 -P "$dir/fifo.pid"
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "$st: refusing pidfile $dir/fifo.pid: not a regular file" ]
+    # the holder is named by the lock, whatever the file says
+    start_daemon "$st" -P "$dir/held.pid"
+    echo 1 >"$dir/held.pid"
+    run --separate-stderr timeout -k 2 10 "$(stage_bin "$st")" -f -p 0 -P "$dir/held.pid"
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "$st: already running: pidfile $dir/held.pid is locked by pid $DPID" ]
+    # mode 0644 whatever the caller's umask, in the foreground and the background
+    umask 077
+    start_daemon "$st" -P "$dir/fg.pid" -l "$dir/fg.log" || { umask 022; return 1; }
+    umask 022
+    [ "$(stat -c %a "$dir/fg.pid")" = 644 ]
+    [ "$(stat -c %a "$dir/fg.log")" = 640 ]
+    run timeout 10 bash -c 'umask 077 && exec "$0" -p 0 -P "$1" -l "$2"' "$(stage_bin "$st")" "$dir/bg.pid" "$dir/bg.log"
+    [ "$status" -eq 0 ]
+    track_daemon "${output##*pid=}" "$dir/bg.log"
+    [ "$(stat -c %a "$dir/bg.pid")" = 644 ]
+    [ "$(stat -c %a "$dir/bg.log")" = 640 ]
+}
+@test "pidfile: a symlink, another user's file or a FIFO is refused; the lock names the holder; mode 0644 under any umask" {
+    each_stage check_pidfile_attacks
+}
+
+check_logfile_attacks() {
+    local st=$1 dir="$BATS_TEST_TMPDIR/$1"
+    mkdir -p "$dir"
+    echo precious >"$dir/target"
+    ln -s "$dir/target" "$dir/link.log"
+    run --separate-stderr timeout -k 2 10 "$(stage_bin "$st")" -f -p 0 -l "$dir/link.log"
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "$st: refusing log file $dir/link.log: it is a symbolic link" ]
+    [ "$(cat "$dir/target")" = precious ]
+    # a FIFO with no reader would block open(2) forever: in the foreground
+    # and through the launcher, a prompt refusal instead
+    mkfifo "$dir/fifo.log"
+    run --separate-stderr timeout -k 2 10 "$(stage_bin "$st")" -f -p 0 -l "$dir/fifo.log"
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "$st: refusing log file $dir/fifo.log: not a regular file" ]
+    run --separate-stderr timeout -k 2 10 "$(stage_bin "$st")" -p 0 -l "$dir/fifo.log"
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "$st: refusing log file $dir/fifo.log: not a regular file" ]
+    run --separate-stderr timeout -k 2 10 "$(stage_bin "$st")" -f -p 0 -l "$dir"
+    [ "$status" -eq 1 ]
+    [[ $stderr == "$st: "*"log file $dir"* ]]
+}
+@test "log file: a symlink, a FIFO or a directory is refused with one line, never hung on" {
+    each_stage check_logfile_attacks
 }
 
 # --- the line protocol -------------------------------------------------------
@@ -415,10 +564,12 @@ check_no_idle_timeout() {
 # --- signals and shutdown ----------------------------------------------------
 
 # stop_with SIGNAL STAGE: clients busy (one in SLEEP), then SIGNAL: exit 0
-# within 2 s, no child left, pidfile gone, the test's own process group unharmed.
+# within 2 s, no child left, pidfile gone, part 4's IPC objects gone, the
+# test's own process group unharmed.
 stop_with() {
-    local sig=$1 st=$2 pidfile="$BATS_TEST_TMPDIR/$2.pid" kids sentinel started status=0 kid
+    local sig=$1 st=$2 pidfile="$BATS_TEST_TMPDIR/$2.pid" kids sentinel started status=0 kid ids=""
     start_daemon "$st" -P "$pidfile"
+    ids=$(sed -n 's/.*ipc shm=\([0-9]*\) sem=\([0-9]*\).*/\1 \2/p' "$DLOG")
     sleep 1000 & # a bystander in the daemon's process group
     sentinel=$!
     EXTRA_PIDS+=("$sentinel")
@@ -439,14 +590,99 @@ stop_with() {
     alive "$sentinel"
     grep -q "shutdown on $sig" "$DLOG"
     grep -q "stopped" "$DLOG"
+    if [ -n "$ids" ]; then
+        set -- $ids
+        ! shm_exists "$1" || return 1
+        ! sem_exists "$2" || return 1
+    fi
 }
 stop_with_term() { stop_with SIGTERM "$1"; }
 stop_with_int() { stop_with SIGINT "$1"; }
+stop_with_hup() { stop_with SIGHUP "$1"; }
+stop_with_quit() { stop_with SIGQUIT "$1"; }
 @test "SIGTERM: children ended and reaped, pidfile removed, exit 0 within 2 s, only own children signalled" {
     each_stage stop_with_term
 }
 @test "SIGINT: the same clean shutdown" {
     each_stage stop_with_int
+}
+@test "SIGHUP (the terminal went away): the same clean shutdown, IPC objects removed" {
+    each_stage stop_with_hup
+}
+@test "SIGQUIT (Ctrl-\\): the same clean shutdown, IPC objects removed" {
+    each_stage stop_with_quit
+}
+
+# SIGUSR1 everywhere, SIGUSR2 where it is no lesson: one log line, no harm.
+check_ignored_signals() {
+    local st=$1 sig sigs=USR1
+    [ "$st" = part3-signals-bug ] || sigs="USR1 USR2"
+    start_daemon "$st"
+    for sig in $sigs; do
+        kill "-$sig" "$DPID"
+        wait_for "'ignored SIG$sig' in the log" grep -q "ignored SIG$sig " "$DLOG"
+        alive "$DPID"
+        ping_session "$DPORT"
+    done
+    [ "$(grep -c 'ignored SIG' "$DLOG")" -eq "$(wc -w <<<"$sigs")" ]
+}
+@test "SIGUSR1 (and SIGUSR2 but in part 3) is ignored with one log line, never fatal" {
+    each_stage check_ignored_signals
+}
+
+# Signal masks from /proc/PID/status (hex), as numbers.
+sig_mask() { printf '%d' "0x$(awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status")"; }
+sig_bit() { echo $((1 << ($1 - 1))); }
+mask_is() { [ "$(sig_mask "$1" "$2")" -eq "$3" ]; }
+check_inherited_signals() {
+    local st=$1 pidfile="$BATS_TEST_TMPDIR/$1.pid" status=0 child
+    # what a careless launcher leaves: nohup's SIGHUP, a background job's
+    # SIGINT and SIGQUIT, an ignored SIGCHLD, blocked SIGTERM and SIGALRM
+    START_UNDER="$TOOLS_DIR/sigenv -i HUP -i INT -i QUIT -i CHLD -i ALRM -b TERM -b ALRM --" \
+        start_daemon "$st" -P "$pidfile" -t 0
+    # ignored now: SIGPIPE (13) only; waiting in pselect, nothing blocked
+    # (outside pselect only its own signals are, which /proc cannot catch)
+    [ "$(sig_mask "$DPID" SigIgn)" -eq "$(sig_bit 13)" ]
+    wait_for "the daemon waiting with no signal blocked" mask_is "$DPID" SigBlk 0
+    connect_greeted "$DPORT"
+    child=$(field_of "$GREETING" pid)
+    [ "$(sig_mask "$child" SigBlk)" -eq 0 ]
+    [ "$(sig_mask "$child" SigIgn)" -eq "$(sig_bit 13)" ]
+    close_conn "$CONN"
+    kill -HUP "$DPID"
+    WAIT_MS=2000 wait_for "daemon to exit" gone_or_zombie "$DPID"
+    wait "$DPID" || status=$?
+    [ "$status" -eq 0 ]
+    grep -q "shutdown on SIGHUP" "$DLOG"
+    [ ! -e "$pidfile" ]
+}
+@test "inherited signal dispositions and mask are reset at start (daemon(7)); SIGHUP stops it though nohup ignored it" {
+    each_stage check_inherited_signals
+}
+
+# accept(2) errors that accept(2) calls transient, injected by strace into
+# the daemon's first accept: the client stays queued, the next accept takes
+# it, and the daemon lives on. (Without strace allowed to attach: no test.)
+check_transient_accept_errors() {
+    local st=$1 err pid status=0
+    for err in ENONET ETIMEDOUT EHOSTDOWN ENOSR EPROTO; do
+        START_UNDER="strace -f -qq -o /dev/null -e trace=accept,accept4 -e inject=accept,accept4:error=$err:when=1 --" \
+            start_daemon "$st"
+        pid=$(sed -n 's/.* pid=\([0-9]*\)$/\1/p' "$DOUT") # the daemon, not strace
+        connect_greeted "$DPORT"
+        [[ $GREETING == "HELLO $st pid="* ]]
+        close_conn "$CONN"
+        alive "$pid"
+        ! grep -q fatal "$DLOG" || { cat "$DLOG"; return 1; }
+        kill -TERM "$pid"
+        WAIT_MS=2000 wait_for "daemon to exit" gone_or_zombie "$DPID" # strace ends with it
+        wait "$DPID" || status=$?
+        [ "$status" -eq 0 ]
+    done
+}
+@test "accept errors that accept(2) lists as transient (ENONET, ETIMEDOUT, EHOSTDOWN, ENOSR, EPROTO) do not stop the daemon" {
+    command -v strace >/dev/null || skip "strace is not installed (make doctor)"
+    each_stage check_transient_accept_errors
 }
 
 # A pending signal must not wait for the queue of clients to drain: pselect

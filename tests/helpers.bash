@@ -176,13 +176,15 @@ EXTRA_PIDS=()
 
 # start_daemon STAGE [ARGS...]: the stage in the foreground on a free port.
 # Sets DPID, DPORT, DLOG (its stderr, the log) and DOUT (its stdout).
+# START_UNDER, if set, is a command (split into words) to start it under.
 start_daemon() {
     local stage=$1
     shift
     local n=${#DAEMON_PIDS[@]}
     DOUT="$BATS_TEST_TMPDIR/$stage.$n.out"
     DLOG="$BATS_TEST_TMPDIR/$stage.$n.log"
-    (run_clean_fds "$(stage_bin "$stage")" -f -p 0 "$@") >"$DOUT" 2>"$DLOG" &
+    # shellcheck disable=SC2086 # START_UNDER is meant to be split
+    (run_clean_fds ${START_UNDER:-} "$(stage_bin "$stage")" -f -p 0 "$@") >"$DOUT" 2>"$DLOG" &
     DPID=$!
     DAEMON_PIDS+=("$DPID")
     DAEMON_LOGS+=("$DLOG")

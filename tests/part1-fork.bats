@@ -95,3 +95,15 @@ finished_session() {
     connect_greeted "$DPORT"
     [[ $GREETING == "HELLO part1-fork pid="* ]]
 }
+
+@test "part 1: started by a parent that ignores SIGCHLD, the lesson still shows (the daemon resets it)" {
+    local k=3
+    # Inherited SIG_IGN would make the kernel discard every child at once:
+    # no zombie, and no lesson. daemon(7): the daemon resets dispositions.
+    START_UNDER="$TOOLS_DIR/sigenv -i CHLD --" start_daemon "$ST" -t 0
+    hold "$k" "$DPORT"
+    close_held
+    wait_for "$k zombies under the daemon" all_zombies_of "$DPID" "${KIDS[@]}"
+    connect_greeted "$DPORT"
+    wait_for "the $k zombies reaped by the next arrival" all_gone "${KIDS[@]}"
+}

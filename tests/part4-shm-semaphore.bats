@@ -186,3 +186,96 @@ ipc_namespace() {
     [[ $stderr == "$ST: cannot create the IPC objects: No space left on device" ]]
     [ ! -e "$pidfile" ]
 }
+
+# start_holder SEMID: a process that takes the counter's lock and stops,
+# as a child stopped by SIGSTOP or a debugger while holding it would.
+start_holder() {
+    "$TOOLS_DIR/semhold" "$1" >"$BATS_TEST_TMPDIR/holder.out" &
+    HOLDER=$!
+    EXTRA_PIDS+=("$HOLDER") # SIGKILL in teardown: SEM_UNDO frees the lock
+    wait_for "the holder to take the lock and stop" holder_stopped
+}
+holder_stopped() { grep -q '^held$' "$BATS_TEST_TMPDIR/holder.out" && is_stopped "$HOLDER"; }
+# The kernel function a process sleeps in (semtimedop's, for a semop).
+in_semop() { grep -q sem "/proc/$1/wchan" 2>/dev/null; }
+
+@test "part 4: a stopped process holding the lock cannot stall the parent: the client is told, SIGTERM ends it within 2 s" {
+    local status=0 started
+    start_daemon "$ST"
+    ipc_ids
+    start_holder "$SEMID"
+    # the parent waits for the lock for at most 500 ms, then turns the client away
+    connect "$DPORT"
+    read_line "$CONN"
+    [ "$LINE" = "ERR try again later" ]
+    grep -q "refused 127.0.0.1:[0-9]* ERR try again later (the counter's lock was not free for 500 ms, held by pid $HOLDER)" "$DLOG"
+    # and a SIGTERM that comes while it waits is not kept waiting
+    connect "$DPORT"
+    started=$(now_ms)
+    kill -TERM "$DPID"
+    WAIT_MS=2000 wait_for "daemon to exit" gone_or_zombie "$DPID"
+    wait "$DPID" || status=$?
+    echo "exit $status after $(($(now_ms) - started)) ms"
+    [ "$status" -eq 0 ]
+    ipc_gone
+}
+
+# The slot of a child killed by a signal is given back when the child is
+# reaped. The parent must do it before it judges the next client against
+# the limit, or that client gets a BUSY it should not.
+#
+# Made deterministic: with -m 1, the lock is held (semhold) while a client
+# C arrives, so the parent waits in semop with its signals blocked. Then the
+# one serving child is killed and a client B arrives, and the lock is given
+# back: C gets the BUSY it deserves (the slot was taken), and the parent
+# meets B and the pending SIGCHLD at the same moment. B must be served.
+@test "part 4: a client that arrives with the reaping of a killed child gets the freed slot, not a spurious BUSY" {
+    local attempt served=""
+    for attempt in 1 2 3 4 5; do
+        start_daemon "$ST" -m 1 -t 0
+        ipc_ids
+        connect_greeted "$DPORT"
+        local victim
+        victim=$(field_of "$GREETING" pid)
+        start_holder "$SEMID"
+        connect "$DPORT"
+        local c=$CONN
+        wait_for "the parent to wait for the lock" in_semop "$DPID"
+        kill -KILL "$victim"
+        wait_for "the killed child to be a zombie" zombie_count_is "$DPID" 1
+        connect "$DPORT"
+        local b=$CONN
+        kill -KILL "$HOLDER"
+        read_line "$c"
+        if [ "$LINE" != "BUSY active=1 max=1" ]; then
+            # the parent gave up on the lock before it was freed: again
+            echo "attempt $attempt: C got '$LINE'"
+            end_daemon "$DPID"
+            continue
+        fi
+        read_line "$b"
+        served=$LINE
+        break
+    done
+    echo "B got: $served"
+    [[ $served == "HELLO $ST pid="*" active=1 max=1" ]]
+}
+
+# make trace (tests/scripts/trace.sh): the kernel's own record of the burst.
+@test "part 4: make trace (tracefs): the same frozen burst sends no SIGUSR2 at all, and the count is exact" {
+    local why raw="$BATS_TEST_TMPDIR/raw" dpid
+    why=$("$FORKD_ROOT/tests/scripts/trace.sh" --which tracefs) || skip "$why"
+    run "$FORKD_ROOT/tests/scripts/trace.sh" -s tracefs -r "$raw" "$ST" 5
+    echo "$output"
+    [ "$status" -eq 0 ]
+    dpid=$(sed -n 's/^dpid=//p' "$raw/facts")
+    # the recording was on: the script's own markers are in it
+    [ "$(grep -c 'tracing_mark_write: ' "$raw/kernel.trace")" -eq 2 ]
+    [ "$(grep -c "signal_generate: .* pid=$dpid " "$raw/kernel.trace" || true)" -eq 0 ]
+    [ "$(sed -n 's/^counter=//p' "$raw/facts")" -eq 0 ]
+    [ "$(sed -n 's/^children=//p' "$raw/facts")" -eq 0 ]
+    [[ $output == *"summary: 5 children ended, no SIGUSR2 sent at all -> the counter says active=0 with 0 children: exact"* ]]
+    run "$FORKD_ROOT/tests/scripts/trace.sh" --leftovers
+    echo "$output"
+    [ "$status" -eq 0 ]
+}

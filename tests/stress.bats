@@ -221,6 +221,65 @@ check_emfile() {
     each_stage check_emfile
 }
 
+# The 100 ms back-off after EMFILE is a deadline: a signal that interrupts
+# the pause (here a SIGCHLD every 20 ms, as many ending children would send)
+# must not start it again from zero, or the retry never comes.
+check_emfile_deadline() {
+    local st=$1 lg hard spammer
+    start_daemon "$st" $(limit_args "$st" 10)
+    hard=$(prlimit --pid "$DPID" --nofile --noheadings --output HARD)
+    prlimit --pid "$DPID" --nofile="$(lowest_free_fd "$DPID"):"
+    "$TOOLS_DIR/loadgen" -p "$DPORT" -n 3 -c 3 -m quit -t 15000 >"$BATS_TEST_TMPDIR/emfile.out" &
+    lg=$!
+    EXTRA_PIDS+=("$lg")
+    wait_for "accept to hit EMFILE" grep -q 'accept: Too many open files' "$DLOG"
+    (while :; do
+        kill -CHLD "$DPID" 2>/dev/null || exit 0
+        sleep 0.02 # the pace of the signals, not a wait for a state
+    done) &
+    spammer=$!
+    EXTRA_PIDS+=("$spammer")
+    prlimit --pid "$DPID" --nofile="$hard:"
+    # descriptors are free again: served within about one pause, signals or not
+    WAIT_MS=3000 wait_for "the 3 queued clients served while SIGCHLDs keep coming" \
+        log_count_at_least "$DLOG" 'accepted' 3
+    kill "$spammer"
+    wait "$lg"
+    grep -q ' ok=3 ' "$BATS_TEST_TMPDIR/emfile.out"
+}
+@test "faults: the EMFILE back-off is a deadline: a SIGCHLD every 20 ms does not postpone the retry" {
+    each_stage check_emfile_deadline
+}
+
+# A flood of refusals must not fill the disk through the log: at most one
+# "refused" line a second, each counting the refusals it stands for.
+check_refusal_flood() {
+    local st=$1 n=2000 lines counted t0 secs
+    has_limit "$st" || return 0
+    start_daemon "$st" -m 1 -t 0
+    connect_greeted "$DPORT" # the one slot, held
+    t0=$(now_ms)
+    run "$TOOLS_DIR/loadgen" -p "$DPORT" -n "$n" -c 16 -m quit -t 10000
+    echo "$st: $output"
+    [[ $output == *" busy=$n "* ]]
+    # the count of the last refusals is written within a second of them
+    wait_for "every refusal accounted for in the log" refusals_logged "$DLOG" "$n"
+    secs=$(((($(now_ms) - t0) + 999) / 1000))
+    lines=$(grep -c ': refused [0-9]' "$DLOG")
+    echo "$st: $n refusals in $secs s, $lines log lines"
+    [ "$lines" -le $((secs + 1)) ]
+}
+# refusals_logged LOG N: the refusal lines of LOG stand for N refusals.
+refusals_logged() {
+    local total
+    total=$(awk '/refused [0-9]+ more clients/ { for (i = 1; i <= NF; i++) if ($i == "refused") n += $(i + 1); next }
+                 /: refused [0-9.]+:[0-9]+ / { n++ } END { print n + 0 }' "$1")
+    [ "$total" -eq "$2" ]
+}
+@test "hostile: a flood of refused clients writes at most one log line a second, and counts them all" {
+    each_stage check_refusal_flood
+}
+
 # run_as_limited: the daemon with fork() failing (RLIMIT_NPROC 1). Root is
 # exempt from that limit, so as root it runs as nobody; a plain user is not.
 nproc_prefix() {
