@@ -3,8 +3,11 @@
 # Objects go to build/<variant>/, where the variant names the compiler (and
 # "-sanitize" for ASan+UBSan builds), so `make CC=clang` after `make` rebuilds
 # instead of silently reusing gcc's objects. Daemons go to
-# $(BINDIR)/<stage>/daemon; BINDIR is the repository itself unless a variant
-# build (make sanitize) puts them elsewhere.
+# $(BINDIR)/<stage>/daemon: the repository itself for the system's compiler
+# (cc or gcc), build/<variant>/bin for any other (make CC=clang, make
+# CC=musl-gcc), and build/sanitize for make sanitize. Sharing part*/daemon
+# would let one build silently keep the other's binaries: make does not
+# relink a daemon that is newer than the objects of the variant asked for.
 
 ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)
 
@@ -19,14 +22,21 @@ endif
 
 VARIANT ?= $(notdir $(firstword $(CC)))$(if $(filter 1,$(SANITIZE)),-sanitize)
 OBJDIR ?= $(ROOT)/build/$(VARIANT)
-BINDIR ?= $(ROOT)
+BINDIR ?= $(if $(filter cc gcc,$(VARIANT)),$(ROOT),$(ROOT)/build/$(VARIANT)/bin)
 
 ALL_CFLAGS = $(WARNINGS) $(CFLAGS) $(SANFLAGS) -MMD -MP
 # -z now: resolve every library symbol at start. With lazy binding, each
 # forked child would look up (and copy-on-write the page of) every libc
 # function the parent had not called yet: measured, a fifth of a child's
-# page faults (make bench).
-ALL_LDFLAGS = $(SANFLAGS) -Wl,-z,now $(LDFLAGS)
+# page faults (make bench). Only where the linker takes it (GNU ld and lld
+# do, musl-gcc's too; macOS's does not): probed once per compiler, and the
+# answer passed on to the stages' sub-makes.
+ifneq ($(FORKD_LD_NOW_CC),$(CC))
+export FORKD_LD_NOW_CC := $(CC)
+export FORKD_LD_NOW := $(shell printf 'int main(void) { return 0; }\n' | \
+	$(CC) -Wl,-z,now -x c -o /dev/null - >/dev/null 2>&1 && echo -Wl,-z,now)
+endif
+ALL_LDFLAGS = $(SANFLAGS) $(FORKD_LD_NOW) $(LDFLAGS)
 
 LIBFORKD := $(OBJDIR)/common/libforkd.a
 COMMON_SRCS := $(wildcard $(ROOT)/common/*.c)

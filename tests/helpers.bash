@@ -13,6 +13,9 @@ BIN_DIR="${FORKD_BIN_DIR:-$FORKD_ROOT}"
 TOOLS_DIR="${FORKD_TOOLS_DIR:-$FORKD_ROOT/build/tools}"
 # How long a poll waits before it calls the state missing (ms).
 WAIT_MS="${FORKD_WAIT_MS:-10000}"
+# msg KEY ARGS: English or Polish sentences (the exercise checkers' messages).
+# shellcheck source=tests/scripts/i18n.sh
+source "$FORKD_ROOT/tests/scripts/i18n.sh"
 
 load_assert_libs() {
     local dir
@@ -177,6 +180,8 @@ EXTRA_PIDS=()
 # start_daemon STAGE [ARGS...]: the stage in the foreground on a free port.
 # Sets DPID, DPORT, DLOG (its stderr, the log) and DOUT (its stdout).
 # START_UNDER, if set, is a command (split into words) to start it under.
+# READY_IN_LOG=1: for a daemon that will have no stdout, the port is read
+# from its start line in the log (stderr) instead.
 start_daemon() {
     local stage=$1
     shift
@@ -188,6 +193,11 @@ start_daemon() {
     DPID=$!
     DAEMON_PIDS+=("$DPID")
     DAEMON_LOGS+=("$DLOG")
+    if [ -n "${READY_IN_LOG:-}" ]; then
+        wait_for "$stage to log its start" grep -q 'listening on ' "$DLOG" || return 1
+        DPORT=$(sed -n 's/.*listening on [0-9.]*:\([0-9]*\) pid=.*/\1/p' "$DLOG" | head -n 1)
+        return 0
+    fi
     if ! wait_for "$stage to listen" grep -q '^listening on ' "$DOUT"; then
         cat "$DLOG" >&2
         return 1

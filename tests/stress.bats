@@ -194,16 +194,22 @@ lowest_free_fd() {
     echo "$n"
 }
 
-check_emfile() {
-    local st=$1 lg t0 t1 hard
-    start_daemon "$st" $(limit_args "$st" 10)
-    hard=$(prlimit --pid "$DPID" --nofile --noheadings --output HARD)
-    # only the soft limit: lowering it back up needs no privilege
+# start_emfile STAGE: the stage with no descriptor left for accept, and 3
+# clients queued (loadgen LG, its report in emfile.out); HARD = the limit
+# to give back. Only the soft limit moves: raising it again needs no privilege.
+start_emfile() {
+    start_daemon "$1" $(limit_args "$1" 10)
+    HARD=$(prlimit --pid "$DPID" --nofile --noheadings --output HARD)
     prlimit --pid "$DPID" --nofile="$(lowest_free_fd "$DPID"):"
     "$TOOLS_DIR/loadgen" -p "$DPORT" -n 3 -c 3 -m quit -t 15000 >"$BATS_TEST_TMPDIR/emfile.out" &
-    lg=$!
-    EXTRA_PIDS+=("$lg")
+    LG=$!
+    EXTRA_PIDS+=("$LG")
     wait_for "accept to hit EMFILE" grep -q 'accept: Too many open files' "$DLOG"
+}
+
+check_emfile() {
+    local st=$1 t0 t1
+    start_emfile "$st"
     # two seconds of saturation: the queued clients stay readable all along
     t0=$(cpu_ticks "$DPID")
     sleep 2
@@ -211,8 +217,8 @@ check_emfile() {
     echo "$st: CPU over 2 s of EMFILE: $((t1 - t0)) ticks ($(getconf CLK_TCK)/s)"
     [ $((t1 - t0)) -lt 20 ]
     alive "$DPID"
-    prlimit --pid "$DPID" --nofile="$hard:"
-    wait "$lg"
+    prlimit --pid "$DPID" --nofile="$HARD:"
+    wait "$LG"
     grep -q ' ok=3 ' "$BATS_TEST_TMPDIR/emfile.out"
     grep -q 'accepting again' "$DLOG"
     answers "$st"
@@ -225,26 +231,20 @@ check_emfile() {
 # the pause (here a SIGCHLD every 20 ms, as many ending children would send)
 # must not start it again from zero, or the retry never comes.
 check_emfile_deadline() {
-    local st=$1 lg hard spammer
-    start_daemon "$st" $(limit_args "$st" 10)
-    hard=$(prlimit --pid "$DPID" --nofile --noheadings --output HARD)
-    prlimit --pid "$DPID" --nofile="$(lowest_free_fd "$DPID"):"
-    "$TOOLS_DIR/loadgen" -p "$DPORT" -n 3 -c 3 -m quit -t 15000 >"$BATS_TEST_TMPDIR/emfile.out" &
-    lg=$!
-    EXTRA_PIDS+=("$lg")
-    wait_for "accept to hit EMFILE" grep -q 'accept: Too many open files' "$DLOG"
+    local st=$1 spammer
+    start_emfile "$st"
     (while :; do
         kill -CHLD "$DPID" 2>/dev/null || exit 0
         sleep 0.02 # the pace of the signals, not a wait for a state
     done) &
     spammer=$!
     EXTRA_PIDS+=("$spammer")
-    prlimit --pid "$DPID" --nofile="$hard:"
+    prlimit --pid "$DPID" --nofile="$HARD:"
     # descriptors are free again: served within about one pause, signals or not
     WAIT_MS=3000 wait_for "the 3 queued clients served while SIGCHLDs keep coming" \
         log_count_at_least "$DLOG" 'accepted' 3
     kill "$spammer"
-    wait "$lg"
+    wait "$LG"
     grep -q ' ok=3 ' "$BATS_TEST_TMPDIR/emfile.out"
 }
 @test "faults: the EMFILE back-off is a deadline: a SIGCHLD every 20 ms does not postpone the retry" {
@@ -288,12 +288,29 @@ nproc_prefix() {
     fi
 }
 
+# The daemon runs from a copy in a directory of /tmp that anyone may enter
+# (NOBODY_DIR, removed in teardown): nobody cannot reach the checkout's
+# binary when the checkout is under a directory closed to others, such as a
+# home directory of mode 0750 (Ubuntu's default) or a clone in mktemp -d
+# (0700); bats' own temporary directory is 0700 too.
+NOBODY_DIR=
+teardown() {
+    teardown_daemons
+    [ -z "$NOBODY_DIR" ] || rm -rf "$NOBODY_DIR"
+}
+
 check_fork_failure() {
-    local st=$1 hard
+    local st=$1 hard bin
     hard=$(ulimit -Hu)
     DOUT="$BATS_TEST_TMPDIR/nproc.out"
     DLOG="$BATS_TEST_TMPDIR/nproc.log"
-    (run_clean_fds $(nproc_prefix) prlimit --nproc=1: "$(stage_bin "$st")" -f -p 0 $(limit_args "$st" 3)) >"$DOUT" 2>"$DLOG" &
+    [ -n "$NOBODY_DIR" ] || NOBODY_DIR=$(mktemp -d /tmp/forkd-nproc.XXXXXX)
+    chmod 755 "$NOBODY_DIR"
+    mkdir -m 755 "$NOBODY_DIR/$st"
+    bin="$NOBODY_DIR/$st/daemon"
+    cp "$(stage_bin "$st")" "$bin"
+    chmod 755 "$bin"
+    (run_clean_fds $(nproc_prefix) prlimit --nproc=1: "$bin" -f -p 0 $(limit_args "$st" 3)) >"$DOUT" 2>"$DLOG" &
     DPID=$!
     DAEMON_PIDS+=("$DPID")
     wait_for "daemon to listen" grep -q '^listening on ' "$DOUT"
@@ -305,7 +322,7 @@ check_fork_failure() {
         expect_eof "$CONN"
         close_conn "$CONN"
     done
-    grep -q "fork for 127.0.0.1:[0-9]*: Resource temporarily unavailable" "$DLOG"
+    grep -q "refused 127.0.0.1:[0-9]* ERR cannot fork (Resource temporarily unavailable)" "$DLOG"
     alive "$DPID"
     # fork works again: the counter was never incremented by the failures
     $(nproc_prefix) prlimit --pid "$DPID" --nproc="$hard:"

@@ -9,7 +9,8 @@
 # in the working tree); the checkers and solutions from the working tree.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-bats=${BATS:-$root/tests/node_modules/bats/bin/bats}
+# make passes its bats; run by hand, the one make would choose
+bats=${BATS:-$("$root/tests/scripts/doctor.sh" --bats)}
 reaper=${FORKD_TOOLS_DIR:-$root/build/tools}/reaper
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

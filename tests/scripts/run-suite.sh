@@ -4,12 +4,14 @@
 #
 # Without STAGE: every suite in tests/. With STAGE: the shared contract
 # (common.bats) and the reliability suite against that stage, plus its own
-# suite. The suites run under tests/tools/reaper, which reaps daemons that
+# suite. FORKD_SUITES="common.bats" runs only the suites it names (make
+# musl). The suites run under tests/tools/reaper, which reaps daemons that
 # detached and fails the run if any process they started is still alive.
 # System V objects are compared before and after.
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
-bats=${BATS:-$root/tests/node_modules/bats/bin/bats}
+# make passes its bats; run by hand, the one make would choose
+bats=${BATS:-$("$root/tests/scripts/doctor.sh" --bats)}
 tools=${FORKD_TOOLS_DIR:-$root/build/tools}
 cd "$root/tests" || exit 1
 
@@ -25,6 +27,7 @@ if [ -n "${1:-}" ]; then
 else
     files=(*.bats)
 fi
+[ -n "${FORKD_SUITES:-}" ] && read -r -a files <<<"$FORKD_SUITES"
 
 ipc_ids() { awk 'NR > 1 { print FILENAME, $2 }' /proc/sysvipc/shm /proc/sysvipc/sem | sort; }
 
@@ -36,6 +39,11 @@ after=$(ipc_ids)
 if [ "$before" != "$after" ]; then
     echo "run-suite: System V objects differ after the suites (before, after):" >&2
     diff <(echo "$before") <(echo "$after") >&2
+    status=1
+fi
+# make trace's tests make private tracefs instances (as root): none may stay
+if ! "$root/tests/scripts/trace.sh" --leftovers; then
+    echo "run-suite: make trace left a tracefs instance behind" >&2
     status=1
 fi
 echo "run-suite: ${files[*]}: $(($(date +%s) - started)) s, exit $status"
