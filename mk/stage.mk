@@ -6,7 +6,9 @@
 
 include $(dir $(lastword $(MAKEFILE_LIST)))config.mk
 
-STAGE := $(notdir $(abspath $(CURDIR)))
+# override: a STAGE=... given to the top make (make test STAGE=x) must not
+# rename every stage built below it.
+override STAGE := $(notdir $(abspath $(CURDIR)))
 STAGE_SRCS := $(wildcard $(ROOT)/$(STAGE)/*.c)
 STAGE_OBJS := $(patsubst $(ROOT)/%.c,$(OBJDIR)/%.o,$(STAGE_SRCS))
 STAGE_BIN := $(BINDIR)/$(STAGE)/daemon

@@ -82,3 +82,30 @@ ST=part2-zombies
     # 30 SIGCHLDs interrupted the wait; the parent used well under a second of CPU
     [ $((ticks_after - ticks_before)) -lt 50 ]
 }
+
+# make trace (tests/scripts/trace.sh): the kernel's own record of the burst.
+@test "part 2: make trace (tracefs): res=2 SIGCHLDs plus delivered ones equal the children reaped" {
+    local why raw="$BATS_TEST_TMPDIR/raw" dpid chld sent dropped delivered kid reaped=0
+    why=$("$FORKD_ROOT/tests/scripts/trace.sh" --which tracefs) || skip "$why"
+    run "$FORKD_ROOT/tests/scripts/trace.sh" -s tracefs -r "$raw" "$ST" 20
+    echo "$output"
+    [ "$status" -eq 0 ]
+    dpid=$(sed -n 's/^dpid=//p' "$raw/facts")
+    chld=$(kill -l CHLD)
+    sent=$(grep -c "signal_generate: sig=$chld .* pid=$dpid grp=[01] res=[0-9]*\$" "$raw/kernel.trace" || true)
+    dropped=$(grep -c "signal_generate: sig=$chld .* pid=$dpid grp=[01] res=2\$" "$raw/kernel.trace" || true)
+    delivered=$(grep -c "signal_deliver: sig=$chld " "$raw/kernel.trace" || true)
+    # the daemon's own report: a log line per reaped child of the burst
+    for kid in $(sed -n 's/^kids=//p' "$raw/facts"); do
+        grep -q "reaped child pid=$kid exit=0\$" "$raw/daemon.log" && reaped=$((reaped + 1))
+    done
+    # the parent was stopped while all 20 were sent: one pending, 19 merged into it
+    [ "$sent" -eq 20 ]
+    [ "$dropped" -eq 19 ]
+    [ "$delivered" -eq 1 ]
+    [ $((dropped + delivered)) -eq "$reaped" ]
+    [[ $output == *"summary: 20 children ended, 1 SIGCHLD delivered, 19 dropped, 20 reaped by one handler run: 0 zombies"* ]]
+    run "$FORKD_ROOT/tests/scripts/trace.sh" --leftovers
+    echo "$output"
+    [ "$status" -eq 0 ]
+}

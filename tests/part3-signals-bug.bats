@@ -149,3 +149,58 @@ logged_active_is() { [ "$(grep 'SIGUSR2 received' "$DLOG" | tail -n 1 | sed 's/.
     [[ ${lines[-1]} =~ ^part3-signals-bug:\ 5\ rounds\ of\ 5\ simultaneous\ closes:\ [0-9]+\ drifted ]]
     [[ $output == *"part4-shm-semaphore: 5 rounds of 5 simultaneous closes: 0 drifted"* ]]
 }
+
+# make trace (tests/scripts/trace.sh): the kernel's own record of the burst.
+# trace_run SOURCE K: runs it, its raw record kept in RAW; fact NAME reads it.
+trace_run() {
+    RAW="$BATS_TEST_TMPDIR/raw"
+    run "$FORKD_ROOT/tests/scripts/trace.sh" -s "$1" -r "$RAW" "$ST" "$2"
+    echo "$output"
+    [ "$status" -eq 0 ]
+}
+fact() { sed -n "s/^$1=//p" "$RAW/facts"; }
+no_trace_instance_left() {
+    run "$FORKD_ROOT/tests/scripts/trace.sh" --leftovers
+    echo "$output"
+    [ "$status" -eq 0 ]
+}
+
+@test "part 3: make trace (tracefs): the kernel's res=2 SIGUSR2s are exactly the counter's drift" {
+    local why dpid usr2 sent dropped delivered logged
+    why=$("$FORKD_ROOT/tests/scripts/trace.sh" --which tracefs) || skip "$why"
+    trace_run tracefs 5
+    dpid=$(fact dpid)
+    usr2=$(kill -l USR2)
+    # the kernel's record, read raw: each send with its verdict, each delivery
+    sent=$(grep -c "signal_generate: sig=$usr2 .* pid=$dpid grp=[01] res=[0-9]*\$" "$RAW/kernel.trace" || true)
+    dropped=$(grep -c "signal_generate: sig=$usr2 .* pid=$dpid grp=[01] res=2\$" "$RAW/kernel.trace" || true)
+    delivered=$(grep -c "signal_deliver: sig=$usr2 " "$RAW/kernel.trace" || true)
+    [ "$sent" -eq 5 ]
+    [ "$dropped" -eq 4 ]
+    [ "$delivered" -eq 1 ]
+    # the daemon's own report: its one handler run left the counter at the
+    # drift (no child is left), and the next client is counted on top of it
+    logged=$(grep -m 1 'SIGUSR2 received: active=' "$RAW/daemon.log" | sed 's/.*active=//')
+    [ "$(fact children)" -eq 0 ]
+    [ "$logged" -eq "$dropped" ]
+    [[ $(fact greeting) == *" active=$((dropped + 1)) max=5" ]]
+    [[ $output == *"summary: 5 SIGUSR2 sent, 1 delivered, 4 dropped as already pending -> the counter says active=4 with 0 children"* ]]
+    no_trace_instance_left
+}
+
+@test "part 3: make trace (strace): 5 kill() calls, one delivery, the rest lost from the counter" {
+    local why dpid kid sends=0 burst_deliveries=0
+    why=$("$FORKD_ROOT/tests/scripts/trace.sh" --which strace) || skip "$why"
+    trace_run strace 5
+    [[ $output == *"source: strace -f of the daemon"* ]]
+    dpid=$(fact dpid)
+    for kid in $(fact kids); do
+        grep -q "^$kid  *[0-9.]* kill($dpid, SIGUSR2" "$RAW/strace.log" && sends=$((sends + 1))
+        grep -q "^$dpid  *[0-9.]* --- SIGUSR2 {.*si_pid=$kid," "$RAW/strace.log" && burst_deliveries=$((burst_deliveries + 1))
+    done
+    [ "$sends" -eq 5 ]
+    [ "$burst_deliveries" -ge 1 ]
+    # every send that was not delivered is a decrement the counter lacks
+    [ "$(fact children)" -eq 0 ]
+    [ "$(fact counter)" -eq $((sends - burst_deliveries)) ]
+}

@@ -21,6 +21,8 @@ ipc_gone() { ! shm_exists "$SHMID" && ! sem_exists "$SEMID"; }
 @test "part 4 unit: the counter functions (create, limit, SEM_UNDO, contention, owner-only removal)" {
     run "${FORKD_UNIT_DIR:-$TOOLS_DIR}/counter_test"
     echo "$output"
+    # 77: make built a stand-in, because an exercise replaced counter.h
+    [ "$status" -ne 77 ] || skip "$output"
     [ "$status" -eq 0 ]
     [[ $output != *"not ok"* ]]
     [[ ${lines[-1]} == 1..* ]]

@@ -61,6 +61,13 @@ part2() {
     good "no zombie left: one SIGCHLD, a waitpid(WNOHANG) loop, $(grep -c 'reaped child' "$DLOG") children reaped (from the log):"
     grep 'reaped child' "$DLOG" | tail -n 3 | sed "s/^/    $D/;s/\$/$N/"
     stop_daemon "$DPID"
+    local why
+    if why=$("$FORKD_ROOT/tests/scripts/trace.sh" --which); then
+        say "The kernel's own record, ten children ending while the parent is frozen (make trace STAGE=part2-zombies K=10):"
+        "$FORKD_ROOT/tests/scripts/trace.sh" part2-zombies 10 | sed 's/^/    /' || die "make trace failed"
+    else
+        say "(make trace, the kernel's record of the merged SIGCHLDs, cannot run here: ${why#none: })"
+    fi
 }
 
 # rounds STAGE MAX: frozen bursts until one slot is left (part 3) or for
@@ -115,6 +122,13 @@ part3() {
     stop_daemon "$DPID"
     say "Without freezing anything (a C client closing 5 sockets within microseconds):"
     "$FORKD_ROOT/tests/scripts/drift-rate.sh" 20 5 part3-signals-bug | sed 's/^/    /'
+    local why
+    if why=$("$FORKD_ROOT/tests/scripts/trace.sh" --which); then
+        say "The kernel's own record of a frozen burst of 5 (make trace STAGE=part3-signals-bug):"
+        "$FORKD_ROOT/tests/scripts/trace.sh" part3-signals-bug 5 | sed 's/^/    /' || die "make trace failed"
+    else
+        say "(make trace, the kernel's record of the lost SIGUSR2s, cannot run here: ${why#none: })"
+    fi
 }
 
 # ipcs_of SHMID SEMID: ipcs -m -s, only the headers and these two objects.

@@ -55,7 +55,7 @@ launch() {
     ) >"$DOUT" 2>"$DLOG" &
     DPID=$!
     STARTED_PIDS+=("$DPID")
-    if ! poll 60000 grep -q '^listening on ' "$DOUT"; then
+    if ! poll 60000 grep -qs '^listening on ' "$DOUT"; then
         echo "$stage did not start:" >&2
         cat "$DLOG" >&2
         return 1
