@@ -4,12 +4,48 @@
 # creates no segment, logs "ipc sem=N", counts exactly through a frozen
 # burst and kill -9s, and removes its semaphore when it stops.
 
-load ../helpers
+load checker
 setup_file() { build_stages_if_needed; }
+
+msg_en+=(
+    [t_objects]="part4-1: no shared memory segment; one semaphore, logged as 'ipc sem=N'"
+    [t_exact]='part4-1: a frozen burst of 5 and three kill -9: the count stays exact'
+    [t_removed]='part4-1: SIGTERM removes the semaphore'
+    [segments]='shared memory segments the daemon created'
+    [why_segments]='the semaphore alone is the counter now: no shmget, no shmat'
+    [no_ipc_line]="no line 'ipc sem=N' in the log, expected the semaphore's id logged at start (the log has: %s)"
+    [no_sem]="the log names semaphore %s, but /proc/sysvipc/sem has no such id"
+    [not_reaped]='%s children are still under the daemon, expected none: it must still reap every ended child'
+    [drift]="after a frozen burst of 5 and 3 children killed with kill -9, a lone client got '%s', expected active=1 max=5: the slots of the children that ended did not all come back; a child adopts its slot with SEM_UNDO, and the kernel returns it however the child ends"
+    [busy]="with -m 5 and 5 clients connected, the next got '%s', expected 'BUSY active=5 max=5': a slot is taken with semop(-1, IPC_NOWAIT), and EAGAIN means BUSY"
+    [not_stopped]='the daemon did not exit within 2 s of SIGTERM'
+    [sem_left]='the semaphore %s still exists after the daemon stopped on SIGTERM, expected it removed: semctl(IPC_RMID) at exit, or it stays until reboot or ipcrm'
+    [none]='nothing'
+)
+msg_pl+=(
+    [t_objects]="part4-1: żadnego segmentu pamięci współdzielonej; jeden semafor, zalogowany jako 'ipc sem=N'"
+    [t_exact]='part4-1: zamrożona seria 5 i trzy kill -9: licznik zostaje dokładny'
+    [t_removed]='part4-1: SIGTERM usuwa semafor'
+    [segments]='segmenty pamięci współdzielonej utworzone przez daemona'
+    [why_segments]='licznikiem jest teraz sam semafor: bez shmget i bez shmat'
+    [no_ipc_line]="w logu nie ma wiersza 'ipc sem=N', a przy starcie powinien się tam znaleźć identyfikator semafora (log ma: %s)"
+    [no_sem]="log podaje semafor %s, ale w /proc/sysvipc/sem nie ma takiego identyfikatora"
+    [not_reaped]='pod daemonem wciąż są procesy dzieci (%s), a nie powinno być żadnego: daemon ma nadal zbierać każdy zakończony proces dziecka'
+    [drift]="po zamrożonej serii 5 i zabiciu 3 procesów dzieci przez kill -9 samotny klient dostał '%s', a powinien active=1 max=5: nie wszystkie miejsca zakończonych procesów dzieci wróciły; proces dziecka przejmuje swoje miejsce z SEM_UNDO, a jądro oddaje je, jakkolwiek proces się zakończy"
+    [busy]="przy -m 5 i 5 połączonych klientach następny dostał '%s', a powinien 'BUSY active=5 max=5': miejsce zajmuje semop(-1, IPC_NOWAIT), a EAGAIN oznacza BUSY"
+    [not_stopped]='daemon nie zakończył się w ciągu 2 s od SIGTERM'
+    [sem_left]='semafor %s wciąż istnieje po zatrzymaniu daemona przez SIGTERM, a powinien zniknąć: semctl(IPC_RMID) przy wyjściu, inaczej zostaje do restartu systemu albo ipcrm'
+    [none]='nic'
+)
 
 SEMID=
 sem_from_log() {
-    WAIT_MS=3000 wait_for "the ipc line" grep -q 'ipc sem=[0-9]*' "$DLOG"
+    local seen
+    if ! within 3000 grep -q 'ipc sem=[0-9]' "$DLOG"; then
+        seen=$(grep -o 'ipc .*' "$DLOG" | head -n 1)
+        fail_because no_ipc_line "${seen:-$(msg none)}"
+        return 1
+    fi
     SEMID=$(sed -n 's/.*ipc sem=\([0-9]*\).*/\1/p' "$DLOG" | head -n 1)
 }
 teardown() {
@@ -20,33 +56,33 @@ teardown() {
 # Segments created by a process: column 5 of /proc/sysvipc/shm is the creator's pid.
 segments_of() { awk -v pid="$1" 'NR > 1 && $5 == pid' /proc/sysvipc/shm | wc -l; }
 
-@test "part4-1: no shared memory segment; one semaphore, logged as 'ipc sem=N'" {
+@test "$(msg t_objects)" {
     start_daemon part4-shm-semaphore -m 5
-    [ "$(segments_of "$DPID")" -eq 0 ]
+    expect "$(msg segments)" "$(segments_of "$DPID")" 0 "$(msg why_segments)"
     sem_from_log
-    sem_exists "$SEMID"
+    sem_exists "$SEMID" || fail_because no_sem "$SEMID"
 }
 
-@test "part4-1: a frozen burst of 5 and three kill -9: the count stays exact" {
+@test "$(msg t_exact)" {
     start_daemon part4-shm-semaphore -m 5
     sem_from_log
     hold 5 "$DPORT"
     frozen_burst 5
-    wait_for "every child reaped" no_children "$DPID"
+    within 10000 no_children "$DPID" || fail_because not_reaped "$(count_children "$DPID")"
     kill_served 3 "$DPORT"
-    connect_greeted "$DPORT"
-    [[ $GREETING == *" active=1 max=5" ]]
+    connect "$DPORT"
+    read_line "$CONN" || true
+    [[ $LINE == "HELLO "*" active=1 max=5" ]] || fail_because drift "$LINE"
     hold 4 "$DPORT"
     connect "$DPORT"
-    read_line "$CONN"
-    [ "$LINE" = "BUSY active=5 max=5" ]
+    read_line "$CONN" || true
+    [ "$LINE" = "BUSY active=5 max=5" ] || fail_because busy "$LINE"
 }
 
-@test "part4-1: SIGTERM removes the semaphore" {
+@test "$(msg t_removed)" {
     start_daemon part4-shm-semaphore
     sem_from_log
     kill -TERM "$DPID"
-    WAIT_MS=2000 wait_for "daemon to exit" gone_or_zombie "$DPID"
-    run sem_exists "$SEMID"
-    [ "$status" -ne 0 ]
+    within 2000 gone_or_zombie "$DPID" || fail_because not_stopped
+    ! sem_exists "$SEMID" || fail_because sem_left "$SEMID"
 }

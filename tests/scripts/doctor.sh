@@ -144,9 +144,9 @@ declare -A msg_pl=(
     [proc_nosysv]='nie ma /proc/sysvipc: to jądro nie ma System V IPC (CONFIG_SYSVIPC), część 4 nie zadziała'
 
     [ipc]='SysV IPC'
-    [ipc_ok]='kernel.shmmni=%s, kernel.sem=%s (SEMMSL SEMMNS SEMOPM SEMMNI); w użyciu: segmenty: %s, zestawy semaforów: %s'
-    [ipc_zero]='kernel.shmmni=%s, kernel.sem=%s: część 4 potrzebuje co najmniej jednego segmentu i jednego zestawu semaforów'
-    [ipc_full]='kernel.shmmni=%s, kernel.sem=%s, a w użyciu są już wszystkie (segmenty: %s, zestawy semaforów: %s): usuń stare poleceniem ipcrm'
+    [ipc_ok]='kernel.shmmni=%s, kernel.sem=%s (SEMMSL SEMMNS SEMOPM SEMMNI); w użyciu: segmenty: %s, zbiory semaforów: %s'
+    [ipc_zero]='kernel.shmmni=%s, kernel.sem=%s: część 4 potrzebuje co najmniej jednego segmentu i jednego zbioru semaforów'
+    [ipc_full]='kernel.shmmni=%s, kernel.sem=%s, ale w użyciu jest już tyle obiektów (segmenty: %s, zbiory semaforów: %s), że nowy się nie zmieści: usuń stare poleceniem ipcrm'
 
     [ipcs]='ipcs/ipcrm'
 
