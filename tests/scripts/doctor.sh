@@ -104,6 +104,7 @@ declare -A msg_en=(
     [tracing_mountable]='you are root and the kernel has tracefs: mount -t tracefs nodev /sys/kernel/tracing makes it usable'
     [tracing_user]='the kernel has tracefs, but reading it needs root (sudo)'
     [tracing_none]='this kernel has no tracefs: no kernel tracepoints'
+    [trace_source]='make trace will use %s'
 
     [git]='git'
     [git_none]='no git: make check-exercises, make solution and make reset need it'
@@ -191,6 +192,7 @@ declare -A msg_pl=(
     [tracing_mountable]='jesteś rootem, a jądro ma tracefs: mount -t tracefs nodev /sys/kernel/tracing go udostępni'
     [tracing_user]='jądro ma tracefs, ale do czytania go trzeba roota (sudo)'
     [tracing_none]='to jądro nie ma tracefs: żadnych punktów śledzenia jądra'
+    [trace_source]='make trace użyje: %s'
 
     [git]='git'
     [git_none]='nie ma gita: make check-exercises, make solution i make reset go potrzebują'
@@ -507,6 +509,10 @@ check_tracing() {
     else
         note tracing "$(msg tracing_mountable)"
     fi
+    # make trace decides for itself (tracefs as root, else strace): ask it
+    local source
+    source=$("$(dirname "$0")/trace.sh" --which 2>&1) || true
+    [ -n "$source" ] && note tracing "$(msg trace_source "$source")"
 }
 
 check_git() {
