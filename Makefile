@@ -124,9 +124,11 @@ check-exercises: $(TOOLDIR)/reaper bats-ready
 
 # Every shell block of the READMEs (and docs/*.md) run and its promised
 # output checked, or exempt with a printed reason; README.pl.md in sync with
-# README.md. FILES=part3-signals-bug/README.md checks only those files.
+# README.md. FILES=part3-signals-bug/README.md checks only those files. The
+# self-test first proves that the check fails on broken recipes.
 .PHONY: check-docs
 check-docs: all tools
+	@$(TOOLDIR)/reaper tests/docs/selftest.sh
 	@$(TOOLDIR)/reaper tests/docs/check-docs.sh $(FILES)
 
 watch: all tools
