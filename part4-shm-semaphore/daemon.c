@@ -180,6 +180,10 @@ static void on_reaped(pid_t pid, int status, void *unused)
      */
     if (!WIFSIGNALED(status))
         return;
+    /* Stopping: the counter is removed next, there is nothing to give back
+     * (and each release could wait on a lock a stopped child holds). */
+    if (!server_running(&srv))
+        return;
     if (counter_release(&counter, &active) == -1)
         log_msg(LOG_ERR, "counter: the slot of killed child pid=%ld stays taken: %s", (long)pid,
                 strerror(errno));

@@ -205,6 +205,7 @@ in_semop() { grep -q sem "/proc/$1/wchan" 2>/dev/null; }
     local status=0 started
     start_daemon "$ST"
     ipc_ids
+    hold 5 "$DPORT" # five children, each to be reaped (and counted) at shutdown
     start_holder "$SEMID"
     # the parent waits for the lock for at most 500 ms, then turns the client away
     connect "$DPORT"
