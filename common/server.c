@@ -742,8 +742,8 @@ int server_stop(struct server *s, children_reaped_fn *fn, void *arg)
 {
     log_noted_signals();
     flush_refusals(s, true);
-    log_msg(LOG_INFO, "shutdown on %s: ending %zu children", signal_name(stop_signal),
-            children_count());
+    log_msg(LOG_INFO, "shutdown on %s: ending %zu %s", signal_name(stop_signal), children_count(),
+            children_count() == 1 ? "child" : "children");
     close_checked(s->listen_fd, "listening socket");
     s->listen_fd = -1;
     children_stop_all(STOP_GRACE_MS, fn, arg);

@@ -19,7 +19,7 @@ msg_pl+=(
     [t_limit]='part3-1: licznik wciąż działa: limit zostaje osiągnięty i daemon odmawia'
     [not_reaped]='po SIGCONT pod daemonem wciąż są procesy dzieci (%s), a nie powinno być żadnego: daemon ma nadal zbierać każdy zakończony proces dziecka'
     [no_greeting]='samotny klient po serii nie dostał żadnego powitania'
-    [drift]='po zamrożonej serii 5 samotny klient dostał powitanie z active=%s, a powinien z active=1; sygnały od procesów dzieci, które zlały się z jednym już oczekującym: %s z 5 (sygnały standardowe nie są kolejkowane; sygnały czasu rzeczywistego, od SIGRTMIN do SIGRTMAX, są)'
+    [drift]='po zamrożonej serii 5 samotny klient dostał powitanie z active=%s, a powinno być active=1; %s z 5 sygnałów wysłanych przez procesy dzieci zlało się z tym, który już oczekiwał (sygnały standardowe nie są kolejkowane; sygnały czasu rzeczywistego, od SIGRTMIN do SIGRTMAX, są)'
     [refused]="po zamrożonej serii 5 samotny klient dostał odmowę, '%s', a powinien powitanie z active=1: daemon nie policzył żadnego z 5 zakończeń; czy nowy sygnał ma procedurę obsługi i czy jest odblokowany, gdy proces główny czeka (usunięty z srv.wait_mask)?"
     [limit]="przy -m 2 i dwóch połączonych klientach trzeci dostał '%s', a powinien 'BUSY active=2 max=2': daemon ma nadal liczyć i odmawiać"
 )

@@ -24,13 +24,13 @@ declare -A msg_en=(
     [p1_why]="its waitpid loop runs once accept returns a client, as the article's PHP handler runs after socket_accept."
     [p1_sixth]='A sixth client connects (and stays):'
     [p1_noreap]='the arrival did not reap'
-    [p1_reaped]='its arrival ran the loop: %s children reaped at once (from the log):'
+    [p1_reaped]='its arrival ran the loop: %s children reaped at once (the last lines of the log):'
     [p1_stop]='SIGTERM: the daemon ends its children, reaps them and exits (status %s).'
     [p2_title]='Part 2 (part2-zombies): a SIGCHLD handler reaps every child'
     [p2_start]='The same clients, ten this time, all connected at once and closed at once:'
     [p2_serving]='  %s children serving; closing all ten...'
     [p2_survived]='zombies survived'
-    [p2_none]='no zombie left: one SIGCHLD, a waitpid(WNOHANG) loop, %s children reaped (from the log):'
+    [p2_none]='no zombie left: one SIGCHLD, a waitpid(WNOHANG) loop, %s children reaped (the last lines of the log):'
     [p2_trace]="The kernel's own record, ten children ending while the parent is frozen (make trace STAGE=part2-zombies K=10):"
     [p2_notrace]="(make trace, the kernel's record of the merged SIGCHLDs, cannot run here: %s)"
     [trace_failed]='make trace failed'
@@ -77,14 +77,14 @@ declare -A msg_pl=(
     [p1_why]='jej pętla waitpid rusza dopiero, gdy accept zwróci klienta, tak jak procedura PHP z artykułu rusza po socket_accept.'
     [p1_sixth]='Łączy się szósty klient (i zostaje):'
     [p1_noreap]='przyjście klienta nie zebrało procesów dzieci'
-    [p1_reaped]='jego przyjście uruchomiło pętlę: %s procesów dzieci zebranych naraz (z logu):'
-    [p1_stop]='SIGTERM: daemon kończy procesy dzieci, zbiera je i wychodzi (kod %s).'
+    [p1_reaped]='jego przyjście uruchomiło pętlę: naraz zebrano %s procesów dzieci (ostatnie linie logu):'
+    [p1_stop]='SIGTERM: daemon kończy procesy dzieci, zbiera je i kończy działanie (kod wyjścia %s).'
     [p2_title]='Etap 2 (part2-zombies): procedura obsługi SIGCHLD zbiera każdy proces dziecka'
     [p2_start]='Ci sami klienci, tym razem dziesięciu, wszyscy połączeni naraz i rozłączeni naraz:'
     [p2_serving]='  %s procesów dzieci obsługuje klientów; zamykam wszystkie dziesięć połączeń...'
     [p2_survived]='zombie przetrwały'
-    [p2_none]='żadnego zombie: jeden SIGCHLD, pętla waitpid(WNOHANG), zebrano %s procesów dzieci (z logu):'
-    [p2_trace]='Zapis samego jądra: dziesięć procesów dzieci kończy się, gdy proces główny jest zamrożony (make trace STAGE=part2-zombies K=10):'
+    [p2_none]='żadnego zombie: jeden SIGCHLD, pętla waitpid(WNOHANG), zebrano %s procesów dzieci (ostatnie linie logu):'
+    [p2_trace]='Zapis prowadzony przez samo jądro: dziesięć procesów dzieci kończy się, gdy proces główny jest zamrożony (make trace STAGE=part2-zombies K=10):'
     [p2_notrace]='(make trace, zapis jądra o zlanych sygnałach SIGCHLD, nie może tu działać: %s)'
     [trace_failed]='make trace nie powiodło się'
     [rounds_head]='runda|klienci rozłączeni naraz|licznik daemona|rzeczywiste procesy dzieci'
@@ -98,7 +98,7 @@ declare -A msg_pl=(
     [p3_unreaped]='proces dziecka nie został zebrany'
     [p3_kill9]="kill -9 tego procesu dziecka (on nigdy nie wyśle sygnału): '%s' przy %s procesach dzieci. Nikt już nie wejdzie."
     [p3_natural]='Bez zamrażania czegokolwiek (klient w C zamyka 5 gniazd w ciągu mikrosekund):'
-    [p3_trace]='Zapis samego jądra dla zamrożonej serii 5 (make trace STAGE=part3-signals-bug):'
+    [p3_trace]='Zapis prowadzony przez samo jądro dla zamrożonej serii 5 (make trace STAGE=part3-signals-bug):'
     [p3_notrace]='(make trace, zapis jądra o zgubionych sygnałach SIGUSR2, nie może tu działać: %s)'
     [p4_title]='Etap 4 (part4-shm-semaphore): licznik w pamięci współdzielonej, chroniony semaforem'
     [p4_logged]='Daemon zalogował: %s. Te same zamrożone rundy:'
@@ -115,7 +115,7 @@ declare -A msg_pl=(
     [p4_natural]='Naturalne serie, dla porównania z etapem 3:'
     [ipcs_only]='(tylko shmid %s i semid %s)'
     [no_stage]='nie ma etapu %s'
-    [done]='demo skończone w %d s'
+    [done]='demo zakończone w %d s'
 )
 
 if [ -t 1 ]; then

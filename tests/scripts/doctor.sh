@@ -104,7 +104,9 @@ declare -A msg_en=(
     [tracing_mountable]='you are root and the kernel has tracefs: mount -t tracefs nodev /sys/kernel/tracing makes it usable'
     [tracing_user]='the kernel has tracefs, but reading it needs root (sudo)'
     [tracing_none]='this kernel has no tracefs: no kernel tracepoints'
-    [trace_source]='make trace will use %s'
+    [trace_tracefs]="make trace will use the kernel's own record (tracefs; it mounts tracefs for its run if needed)"
+    [trace_strace]='make trace will use strace -f (the kernel'"'"'s record needs root)'
+    [trace_none]='make trace cannot run here: %s'
 
     [git]='git'
     [git_none]='no git: make check-exercises, make solution and make reset need it'
@@ -192,7 +194,9 @@ declare -A msg_pl=(
     [tracing_mountable]='jesteś rootem, a jądro ma tracefs: mount -t tracefs nodev /sys/kernel/tracing go udostępni'
     [tracing_user]='jądro ma tracefs, ale do czytania go trzeba roota (sudo)'
     [tracing_none]='to jądro nie ma tracefs: żadnych punktów śledzenia jądra'
-    [trace_source]='make trace użyje: %s'
+    [trace_tracefs]='make trace użyje zapisu prowadzonego przez samo jądro (tracefs; w razie potrzeby sam go zamontuje na czas działania)'
+    [trace_strace]='make trace użyje strace -f (zapis jądra wymaga uprawnień roota)'
+    [trace_none]='make trace nie może tu działać: %s'
 
     [git]='git'
     [git_none]='nie ma gita: make check-exercises, make solution i make reset go potrzebują'
@@ -512,7 +516,11 @@ check_tracing() {
     # make trace decides for itself (tracefs as root, else strace): ask it
     local source
     source=$("$(dirname "$0")/trace.sh" --which 2>&1) || true
-    [ -n "$source" ] && note tracing "$(msg trace_source "$source")"
+    case $source in
+    tracefs:*) note tracing "$(msg trace_tracefs)" ;;
+    strace:*) note tracing "$(msg trace_strace)" ;;
+    *) note tracing "$(msg trace_none "${source#*: }")" ;;
+    esac
 }
 
 check_git() {

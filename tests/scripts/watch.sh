@@ -30,7 +30,8 @@ declare -A msg_en=(
     [ipc]='IPC objects: shared memory segment shmid=%s, semaphore set semid=%s (ipcs -m -s lists them; if the daemon dies by kill -9: ipcrm -m %s -s %s)'
     [ipc_sem]='IPC object: semaphore set semid=%s (ipcs -s lists it; if the daemon dies by kill -9: ipcrm -s %s)'
     [ipc_none]='IPC objects: none logged (no "ipc ..." line in the log)'
-    [connect]='connect with: nc <this host> %s'
+    [connect]='connect with: nc %s %s'
+    [this_host]='this host'
     [keys]='keys: f freezes the daemon (SIGSTOP), t thaws it (SIGCONT), q quits (or Ctrl-C)'
     [no_keys]='(no terminal: no keys; Ctrl-C or SIGTERM ends the view)'
     [hint_part1]='part 1: zombies pile up while nobody connects; the next client'"'"'s arrival reaps them all'
@@ -70,7 +71,8 @@ declare -A msg_pl=(
     [ipc]='obiekty IPC: segment pamięci współdzielonej shmid=%s, zbiór semaforów semid=%s (ipcs -m -s je pokaże; gdyby daemon zginął od kill -9: ipcrm -m %s -s %s)'
     [ipc_sem]='obiekt IPC: zbiór semaforów semid=%s (ipcs -s go pokaże; gdyby daemon zginął od kill -9: ipcrm -s %s)'
     [ipc_none]='obiekty IPC: żadne nie są zalogowane (w logu nie ma wiersza "ipc ...")'
-    [connect]='połącz się: nc <adres tej maszyny> %s'
+    [connect]='połącz się: nc %s %s'
+    [this_host]='adres tej maszyny'
     [keys]='klawisze: f zamraża daemona (SIGSTOP), t go odmraża (SIGCONT), q kończy (albo Ctrl-C)'
     [no_keys]='(brak terminala, więc i klawiszy; widok kończy Ctrl-C albo SIGTERM)'
     [hint_part1]='część 1: procesy zombie gromadzą się, dopóki nikt się nie łączy; przyjście następnego klienta zbiera je wszystkie'
@@ -245,7 +247,10 @@ if [[ $stage == part4-* ]]; then
         msgln ipc_none
     fi
 fi
-msgln connect "$port"
+# -b 0.0.0.0 listens on every address: the class uses this machine's own
+addr=$(sed -n 's/^listening on \([0-9.]*\):.*/\1/p' "$DOUT" | head -n 1)
+[ "$addr" = 0.0.0.0 ] && addr="<$(msg this_host)>"
+msgln connect "$addr" "$port"
 case $stage in
 part1-*) msgln hint_part1 ;;
 part2-*) msgln hint_part2 ;;
