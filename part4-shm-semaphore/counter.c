@@ -188,6 +188,13 @@ int counter_read(struct counter *c, long *active)
     return 0;
 }
 
+/* IPC_RMID's answer when the object no longer exists: removed by someone
+ * else (ipcrm), and for a segment, freed when we detached it. */
+static bool already_gone(int err)
+{
+    return err == EINVAL || err == EIDRM;
+}
+
 int counter_destroy(struct counter *c)
 {
     int result = 0;
@@ -195,19 +202,28 @@ int counter_destroy(struct counter *c)
 
     if (c->owner != getpid())
         return 0;
+    c->gone_before = 0;
     if (c->shared != NULL && shmdt(c->shared) == -1) {
         first_error = errno;
         result = -1;
     }
     /* The segment is freed when its last process detaches: our children
      * are reaped by now, so this frees it at once. */
-    if (c->shmid != -1 && shmctl(c->shmid, IPC_RMID, NULL) == -1 && result == 0) {
-        first_error = errno;
-        result = -1;
+    if (c->shmid != -1 && shmctl(c->shmid, IPC_RMID, NULL) == -1) {
+        if (already_gone(errno)) {
+            c->gone_before |= COUNTER_SHM_GONE;
+        } else if (result == 0) {
+            first_error = errno;
+            result = -1;
+        }
     }
-    if (c->semid != -1 && semctl(c->semid, 0, IPC_RMID) == -1 && result == 0) {
-        first_error = errno;
-        result = -1;
+    if (c->semid != -1 && semctl(c->semid, 0, IPC_RMID) == -1) {
+        if (already_gone(errno)) {
+            c->gone_before |= COUNTER_SEM_GONE;
+        } else if (result == 0) {
+            first_error = errno;
+            result = -1;
+        }
     }
     c->shared = NULL;
     c->shmid = c->semid = -1;

@@ -22,7 +22,12 @@ struct counter {
     struct counter_shared *shared; /* the segment, attached; NULL when not */
     pid_t owner;                   /* the process that created them: the only one to remove them */
     pid_t holder; /* after the owner's lock timed out: who took the lock last, 0 if unknown */
+    unsigned gone_before; /* after counter_destroy: COUNTER_SHM_GONE, COUNTER_SEM_GONE */
 };
+
+/* Objects counter_destroy found already removed by someone else (ipcrm). */
+#define COUNTER_SHM_GONE 1u
+#define COUNTER_SEM_GONE 2u
 
 /* The longest the creating process (the parent) waits for the lock. */
 #define COUNTER_OWNER_WAIT_MS 500
@@ -52,7 +57,8 @@ int counter_read(struct counter *c, long *active);
 
 /* Detaches and removes both objects, if this process created them (a forked
  * child shares the ids, and its atexit handlers, but must never remove
- * anything). Safe to call twice. -1 with errno if a removal failed. */
+ * anything). Safe to call twice. An object already removed by someone else
+ * is no error: c->gone_before says which. -1 with errno if a removal failed. */
 int counter_destroy(struct counter *c);
 
 #endif

@@ -200,8 +200,13 @@ static void remove_ipc(void)
 
     if (counter.owner != getpid() || shmid == -1)
         return;
-    if (counter_destroy(&counter) == -1)
+    if (counter_destroy(&counter) == -1) {
         log_msg(LOG_ERR, "ipc removal: %s", strerror(errno));
-    else
-        log_msg(LOG_INFO, "ipc removed shm=%d sem=%d", shmid, semid);
+        return;
+    }
+    /* Say so when ipcrm was faster: that is no error of ours. */
+    log_msg(LOG_INFO, "ipc removed shm=%d%s sem=%d%s", shmid,
+            counter.gone_before & COUNTER_SHM_GONE ? " (already removed by someone else)" : "",
+            semid,
+            counter.gone_before & COUNTER_SEM_GONE ? " (already removed by someone else)" : "");
 }

@@ -282,3 +282,20 @@ in_semop() { grep -q sem "/proc/$1/wchan" 2>/dev/null; }
     echo "$output"
     [ "$status" -eq 0 ]
 }
+
+@test "part 4: a segment removed from outside (ipcrm -m) is reported as such at shutdown, not as an error" {
+    local status=0
+    start_daemon "$ST"
+    ipc_ids
+    ipcrm -m "$SHMID"
+    ping_session "$DPORT" # the segment stays usable while attached
+    kill -TERM "$DPID"
+    WAIT_MS=2000 wait_for "daemon to exit" gone_or_zombie "$DPID"
+    wait "$DPID" || status=$?
+    cat "$DLOG"
+    [ "$status" -eq 0 ]
+    ipc_gone
+    run grep -c 'ipc removal' "$DLOG" # no error line
+    [ "$output" = 0 ]
+    grep -q "ipc removed shm=$SHMID (already removed by someone else) sem=$SEMID\$" "$DLOG"
+}
