@@ -291,6 +291,42 @@ check_relative_paths() {
     each_stage check_relative_paths
 }
 
+# The pidfile replaced between the daemon's open and its lock (the instance
+# that held it stopped and removed it, a third one made a new one): the
+# daemon must not run holding the lock of a file nobody can see. strace
+# delays its lock by a second; the test swaps the file in that second.
+check_replaced_pidfile() {
+    local st=$1 pidfile="$BATS_TEST_TMPDIR/$1.pid" trace="$BATS_TEST_TMPDIR/$1.fcntl" n pid status=0
+    # which fcntl call is the lock: counted on a first start, not assumed
+    START_UNDER="strace -qq -o $trace -e trace=fcntl --" start_daemon "$st" -P "$pidfile"
+    pid=$(sed -n 's/.* pid=\([0-9]*\)$/\1/p' "$DOUT")
+    kill -TERM "$pid"
+    WAIT_MS=2000 wait_for "the first daemon to exit" gone_or_zombie "$DPID"
+    n=$(awk '/^fcntl\(/ { n++ } /F_SETLK/ { print n; exit }' "$trace")
+    [ -n "$n" ]
+    DOUT="$BATS_TEST_TMPDIR/$st.race.out" DLOG="$BATS_TEST_TMPDIR/$st.race.log"
+    (run_clean_fds strace -qq -o /dev/null -e trace=fcntl -e "inject=fcntl:delay_enter=1000000:when=$n" \
+        "$(stage_bin "$st")" -f -p 0 -P "$pidfile") >"$DOUT" 2>"$DLOG" &
+    DPID=$!
+    DAEMON_PIDS+=("$DPID")
+    wait_for "the daemon to create its pidfile" test -e "$pidfile"
+    mv "$pidfile" "$pidfile.old"
+    echo intruder >"$pidfile"
+    wait_for "the daemon to listen" grep -q '^listening on ' "$DOUT"
+    pid=$(sed -n 's/.* pid=\([0-9]*\)$/\1/p' "$DOUT")
+    echo "pidfile: $(cat "$pidfile"); the old one: $(cat "$pidfile.old")"
+    [ "$(cat "$pidfile")" = "$pid" ]
+    kill -TERM "$pid"
+    WAIT_MS=2000 wait_for "daemon to exit" gone_or_zombie "$DPID"
+    wait "$DPID" || status=$?
+    [ "$status" -eq 0 ]
+    [ ! -e "$pidfile" ]
+}
+@test "pidfile replaced between open and lock: the daemon locks the file at the path, not the old one" {
+    command -v strace >/dev/null || skip "strace is not installed (make doctor)"
+    each_stage check_replaced_pidfile
+}
+
 # --- descriptors 0-2, the pidfile and the log file, attacked -----------------
 
 # log_port LOG: the port from the daemon's start line in its log.
