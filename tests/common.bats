@@ -297,18 +297,16 @@ check_relative_paths() {
 # delays its lock by a second; the test swaps the file in that second.
 check_replaced_pidfile() {
     local st=$1 pidfile="$BATS_TEST_TMPDIR/$1.pid" trace="$BATS_TEST_TMPDIR/$1.fcntl" n pid status=0
-    # (LeakSanitizer, in make sanitize, cannot work under ptrace: off here)
-    local nolsan="env ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0 LSAN_OPTIONS=detect_leaks=0"
     # which fcntl call is the lock: counted on a first start, not assumed
-    START_UNDER="$nolsan strace -qq -o $trace -e trace=fcntl --" start_daemon "$st" -P "$pidfile"
+    START_UNDER="$UNDER_PTRACE strace -qq -o $trace -e trace=fcntl --" start_daemon "$st" -P "$pidfile"
     pid=$(sed -n 's/.* pid=\([0-9]*\)$/\1/p' "$DOUT")
     kill -TERM "$pid"
     WAIT_MS=2000 wait_for "the first daemon to exit" gone_or_zombie "$DPID"
     n=$(awk '/^fcntl\(/ { n++ } /F_SETLK/ { print n; exit }' "$trace")
     [ -n "$n" ]
     DOUT="$BATS_TEST_TMPDIR/$st.race.out" DLOG="$BATS_TEST_TMPDIR/$st.race.log"
-    # shellcheck disable=SC2086 # nolsan is meant to be split
-    (run_clean_fds $nolsan strace -qq -o /dev/null -e trace=fcntl -e "inject=fcntl:delay_enter=1000000:when=$n" \
+    # shellcheck disable=SC2086 # UNDER_PTRACE is meant to be split
+    (run_clean_fds $UNDER_PTRACE strace -qq -o /dev/null -e trace=fcntl -e "inject=fcntl:delay_enter=1000000:when=$n" \
         "$(stage_bin "$st")" -f -p 0 -P "$pidfile") >"$DOUT" 2>"$DLOG" &
     DPID=$!
     DAEMON_PIDS+=("$DPID")
@@ -698,8 +696,7 @@ check_inherited_signals() {
 check_transient_accept_errors() {
     local st=$1 err pid status=0
     for err in ENONET ETIMEDOUT EHOSTDOWN ENOSR EPROTO; do
-        # (LeakSanitizer, in make sanitize, cannot work under ptrace: off here)
-        START_UNDER="env ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0 LSAN_OPTIONS=detect_leaks=0 strace -f -qq -o /dev/null -e trace=accept,accept4 -e inject=accept,accept4:error=$err:when=1 --" \
+        START_UNDER="$UNDER_PTRACE strace -f -qq -o /dev/null -e trace=accept,accept4 -e inject=accept,accept4:error=$err:when=1 --" \
             start_daemon "$st"
         pid=$(sed -n 's/.* pid=\([0-9]*\)$/\1/p' "$DOUT") # the daemon, not strace
         connect_greeted "$DPORT"

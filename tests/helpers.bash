@@ -172,6 +172,10 @@ run_clean_fds() {
     exec "$@"
 }
 
+# UNDER_PTRACE: the prefix for a daemon run under strace. LeakSanitizer
+# (make sanitize) cannot stop the world under ptrace: leak checks off there.
+UNDER_PTRACE="env ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0 LSAN_OPTIONS=detect_leaks=0"
+
 DAEMON_PIDS=()
 DAEMON_LOGS=()
 CONN_FDS=()
