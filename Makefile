@@ -38,7 +38,7 @@ override BATS := $(if $(findstring /,$(BATS)),$(abspath $(BATS)),$(shell command
 endif
 export BATS
 TOOL_CFLAGS = $(WARNINGS) $(CFLAGS) $(SANFLAGS)
-TOOLS := $(addprefix $(TOOLDIR)/,reaper sigwatch loadgen burst hostile childwatch shmpeek counter_test sigenv semhold)
+TOOLS := $(addprefix $(TOOLDIR)/,reaper sigwatch loadgen burst hostile childwatch childkill shmpeek counter_test sigenv semhold)
 export FORKD_TOOLS_DIR := $(TOOLDIR)
 # The suites and scripts find a variant's daemons there (make CC=clang test).
 ifneq ($(BINDIR),$(ROOT))

@@ -11,7 +11,33 @@ FORKD_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Where the daemons are (make sanitize points this at the ASan+UBSan build).
 BIN_DIR="${FORKD_BIN_DIR:-$FORKD_ROOT}"
 TOOLS_DIR="${FORKD_TOOLS_DIR:-$FORKD_ROOT/build/tools}"
-# How long a poll waits before it calls the state missing (ms).
+# FORKD_TIME_SCALE: the one knob for a slow machine. Every deadline of the
+# suites and the exercise checkers (polls, reads, command caps, loadgen's
+# timeouts, and the contract's "within 2 s") is multiplied by it: 1 by
+# default; 3 on a VM that is three times slower than it should be. It may
+# have a decimal part (1.5). Only deadlines scale: a pace (a byte every
+# 400 ms against a 1 s idle timeout) and a period of observation (zombies
+# still there after 1 s) keep their value, or the test would change.
+TIME_SCALE="${FORKD_TIME_SCALE:-1}"
+if [[ ! $TIME_SCALE =~ ^([0-9]+)(\.([0-9]{1,3}))?$ ]] || [ "$TIME_SCALE" = 0 ]; then
+    echo "FORKD_TIME_SCALE=$TIME_SCALE: expected a number such as 1, 2 or 2.5" >&2
+    return 1
+fi
+# The C tools (tests/tools) scale their own deadlines by it too.
+export FORKD_TIME_SCALE="$TIME_SCALE"
+# The scale in thousandths, for bash's integer arithmetic.
+TIME_SCALE_MILLI=$((10#${BASH_REMATCH[1]} * 1000 + 10#$(printf '%-3s' "${BASH_REMATCH[3]}" | tr ' ' 0)))
+# scaled N: N (milliseconds, or whole seconds) times the scale, rounded up.
+scaled() { echo $((($1 * TIME_SCALE_MILLI + 999) / 1000)); }
+# capped SECONDS COMMAND...: COMMAND, killed after SECONDS (times the
+# scale), and SIGKILLed 2 s later: for a command that should end at once
+# but might wrongly start a daemon in the foreground and hang the suite.
+capped() {
+    local secs=$1
+    shift
+    timeout -k 2 "$(scaled "$secs")" "$@"
+}
+# How long a poll waits before it calls the state missing (ms, before the scale).
 WAIT_MS="${FORKD_WAIT_MS:-10000}"
 # msg KEY ARGS: English or Polish sentences (the exercise checkers' messages).
 # shellcheck source=tests/scripts/i18n.sh
@@ -117,18 +143,37 @@ now_ms() {
 }
 
 # wait_for DESCRIPTION COMMAND [ARGS...]: runs COMMAND until it succeeds;
-# fails, naming DESCRIPTION, after WAIT_MS.
+# fails after WAIT_MS (times the scale), saying what it waited for and what
+# it saw instead: the predicates below leave that in SAW; for a grep, the
+# end of the file it searched.
 wait_for() {
-    local what=$1
+    local what=$1 limit
     shift
-    local deadline=$(($(now_ms) + WAIT_MS))
+    limit=$(scaled "$WAIT_MS")
+    local deadline=$(($(now_ms) + limit))
+    SAW=
     until "$@"; do
         if (($(now_ms) >= deadline)); then
-            echo "timed out after ${WAIT_MS} ms waiting for: $what" >&2
+            echo "timed out after ${limit} ms waiting for: $what; saw: $(last_seen "$@")" >&2
             return 1
         fi
         sleep 0.01
     done
+}
+
+# What a failed poll saw: SAW, if its predicate set it; for grep, the last
+# lines of the file; otherwise that the command kept failing.
+last_seen() {
+    if [ -n "$SAW" ]; then
+        echo "$SAW"
+    elif [ "$1" = grep ] && [ -f "${*: -1}" ]; then
+        echo "the last lines of ${*: -1}:"
+        tail -n 3 "${*: -1}"
+    elif [ "$1" = grep ]; then
+        echo "no file ${*: -1}"
+    else
+        echo "'$*' still failing"
+    fi
 }
 
 alive() { kill -0 "$1" 2>/dev/null; }
@@ -136,21 +181,42 @@ gone() { ! kill -0 "$1" 2>/dev/null; }
 
 # A process's state letter (R, S, T, Z...), empty when it does not exist.
 proc_state() { ps -o stat= -p "$1" 2>/dev/null | cut -c1; }
-is_stopped() { [ "$(proc_state "$1")" = T ]; }
+# state_is PID LETTER: SAW says what the state was instead.
+state_is() {
+    local state
+    state=$(proc_state "$1")
+    SAW="pid $1 in state '${state:-gone}'"
+    [ "$state" = "$2" ]
+}
+is_stopped() { state_is "$1" T; }
 
 # Children of a process: all of them, the zombies, the living.
 children_of() { ps -o pid= --ppid "$1" 2>/dev/null | tr -d ' '; }
 count_children() { children_of "$1" | grep -c . || true; }
 count_zombies() { ps -o stat= --ppid "$1" 2>/dev/null | grep -c '^Z' || true; }
 count_living() { ps -o stat= --ppid "$1" 2>/dev/null | grep -vc '^Z' || true; }
-no_children() { [ "$(count_children "$1")" -eq 0 ]; }
-zombie_count_is() { [ "$(count_zombies "$1")" -eq "$2" ]; }
-living_count_is() { [ "$(count_living "$1")" -eq "$2" ]; }
-children_at_least() { [ "$(count_children "$1")" -ge "$2" ]; }
-parent_is() { [ "$(ps -o ppid= -p "$1" 2>/dev/null | tr -d ' ')" = "$2" ]; }
-# log_count_at_least FILE PATTERN N: at least N lines of FILE match PATTERN.
+# The predicates a test polls leave what they saw in SAW (wait_for prints it).
 # (Poll a function like these, never 'test "$(...)"': that is evaluated once.)
-log_count_at_least() { [ "$(grep -c -- "$2" "$1" || true)" -ge "$3" ]; }
+children_seen() {
+    SAW="$(count_living "$1") living children and $(count_zombies "$1") zombies under pid $1"
+}
+no_children() { children_seen "$1" && [ "$(count_children "$1")" -eq 0 ]; }
+zombie_count_is() { children_seen "$1" && [ "$(count_zombies "$1")" -eq "$2" ]; }
+living_count_is() { children_seen "$1" && [ "$(count_living "$1")" -eq "$2" ]; }
+children_at_least() { children_seen "$1" && [ "$(count_children "$1")" -ge "$2" ]; }
+parent_is() {
+    local ppid
+    ppid=$(ps -o ppid= -p "$1" 2>/dev/null | tr -d ' ')
+    SAW="pid $1 has parent '${ppid:-none: gone}'"
+    [ "$ppid" = "$2" ]
+}
+# log_count_at_least FILE PATTERN N: at least N lines of FILE match PATTERN.
+log_count_at_least() {
+    local n
+    n=$(grep -c -- "$2" "$1" || true)
+    SAW="$n lines matching '$2' in $1"
+    [ "$n" -ge "$3" ]
+}
 
 # System V objects, read from /proc (ipcs -i exits 0 even for missing ids).
 shm_exists() { awk -v id="$1" 'NR > 1 && $2 == id { found = 1 } END { exit !found }' /proc/sysvipc/shm; }
@@ -170,6 +236,60 @@ run_clean_fds() {
         [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"
     done
     exec "$@"
+}
+
+# note TEXT: a line in the suite's output (TAP comment), for what a test
+# left out and why, or how it sized itself.
+note() { echo "# note: $*" >&3; }
+
+# descriptors_for WANTED SPARE: a test that opens WANTED descriptors at once
+# (and SPARE for everything else) raises this test's soft open-files limit
+# up to the hard one if it must (no privilege needed: a desktop user has a
+# soft 1024 and a hard of 20000 or more); where even the hard limit is too
+# small, it sizes itself down and says so. Sets DESCRIPTORS to the number
+# it may open. (Not in $(...): the limit would be raised in a subshell.)
+descriptors_for() {
+    local wanted=$1 spare=$2 soft hard
+    soft=$(ulimit -Sn)
+    hard=$(ulimit -Hn)
+    DESCRIPTORS=$wanted
+    [ "$soft" = unlimited ] || [ "$soft" -ge $((wanted + spare)) ] && return 0
+    if [ "$hard" = unlimited ] || [ "$hard" -ge $((wanted + spare)) ]; then
+        ulimit -Sn $((wanted + spare))
+        note "soft open-files limit raised from $soft to $((wanted + spare)) for $wanted connections at once"
+    else
+        ulimit -Sn "$hard"
+        DESCRIPTORS=$((hard - spare))
+        note "the hard open-files limit is $hard: $DESCRIPTORS connections at once instead of $wanted"
+    fi
+}
+
+# namespace_prefix KIND...: the unshare(1) command for private namespaces
+# of these kinds (mount, ipc): as root, unshare --mount...; as a user,
+# inside a user namespace of one's own, where the user is root.
+namespace_prefix() {
+    local kind args=()
+    [ "$(id -u)" -eq 0 ] || args+=(--user --map-root-user)
+    for kind in "$@"; do args+=("--$kind"); done
+    echo unshare "${args[@]}"
+}
+# namespace_unavailable KIND...: prints why such namespaces cannot be made
+# here (exit 0), or nothing (exit 1) when they can. A container usually
+# forbids them (no CAP_SYS_ADMIN, user namespaces off).
+namespace_unavailable() {
+    local err
+    command -v unshare >/dev/null || { echo "unshare is not installed (util-linux)"; return 0; }
+    err=$($(namespace_prefix "$@") true 2>&1) && return 1
+    echo "private $* namespaces are not allowed here ($(namespace_prefix "$@"): ${err##*: })"
+}
+
+# strace_unavailable: prints why strace cannot trace here (exit 0), or
+# nothing (exit 1). A container may forbid ptrace (no SYS_PTRACE).
+strace_unavailable() {
+    local err
+    command -v strace >/dev/null || { echo "strace is not installed (make doctor)"; return 0; }
+    err=$(strace -qq -o /dev/null true 2>&1) && return 1
+    echo "strace cannot trace here: ${err:-strace failed}"
 }
 
 # UNDER_PTRACE: the prefix for a daemon run under strace. LeakSanitizer
@@ -241,7 +361,7 @@ end_daemon() {
 }
 
 # Gone, or a zombie of this shell (a daemon that exited but is not yet waited for).
-gone_or_zombie() { gone "$1" || [ "$(proc_state "$1")" = Z ]; }
+gone_or_zombie() { gone "$1" || state_is "$1" Z; }
 
 # Removes IPC objects named in daemon logs that outlived their daemon.
 remove_stray_ipc() {
@@ -287,10 +407,11 @@ connect() {
     CONN_FDS+=("$CONN")
 }
 
-# read_line FD: one line (without \r\n) into LINE; fails on EOF or after 5 s.
+# read_line FD: one line (without \r\n) into LINE; fails on EOF or after
+# 5 s (times the scale). READ_TIMEOUT=0.4 sets a pace instead: not scaled.
 read_line() {
     LINE=
-    IFS= read -r -t "${READ_TIMEOUT:-5}" -u "$1" LINE || return 1
+    IFS= read -r -t "${READ_TIMEOUT:-$(scaled 5)}" -u "$1" LINE || return 1
     LINE=${LINE%$'\r'}
 }
 
@@ -309,7 +430,7 @@ send_line() { printf '%s\n' "$2" >&"$1"; }
 # expect_eof FD: the daemon closed the connection cleanly (EOF, not reset).
 expect_eof() {
     local rest rc=0
-    IFS= read -r -t 5 -u "$1" rest || rc=$?
+    IFS= read -r -t "$(scaled 5)" -u "$1" rest || rc=$?
     # read returns 1 at a clean EOF; >128 on timeout; a reset shows as an error
     [ "$rc" -eq 1 ] && [ -z "$rest" ]
 }

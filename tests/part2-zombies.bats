@@ -109,3 +109,23 @@ ST=part2-zombies
     echo "$output"
     [ "$status" -eq 0 ]
 }
+
+# The same burst through strace, which anyone may run (tracefs is root's):
+# strace sees each child's exit and each SIGCHLD delivered, not the kernel's
+# verdict, so the merging is inferred; the reaping is the daemon's own report.
+@test "part 2: make trace (strace): 20 children end, one SIGCHLD is delivered, all 20 are reaped" {
+    local why raw="$BATS_TEST_TMPDIR/raw" dpid exits delivered
+    why=$("$FORKD_ROOT/tests/scripts/trace.sh" --which strace) || skip "$why"
+    run "$FORKD_ROOT/tests/scripts/trace.sh" -s strace -r "$raw" "$ST" 20
+    echo "$output"
+    [ "$status" -eq 0 ]
+    dpid=$(sed -n 's/^dpid=//p' "$raw/facts")
+    exits=$(grep -c ' exit ' "$raw/events" || true)
+    delivered=$(grep -c " deliver $dpid" "$raw/events" || true)
+    [ "$exits" -eq 20 ]
+    # the parent was stopped while all 20 ended: one SIGCHLD pending, 19 merged
+    [ "$delivered" -eq 1 ]
+    [ "$(sed -n 's/^reaped=//p' "$raw/facts")" -eq 20 ]
+    [ "$(sed -n 's/^zombies=//p' "$raw/facts")" -eq 0 ]
+    [[ $output == *"summary: 20 children ended, $delivered SIGCHLD delivered, so $((20 - delivered)) merged into a pending one (inferred), 20 reaped by "*": 0 zombies"* ]]
+}

@@ -66,10 +66,10 @@ stop_and_check_ipc() {
     start_daemon "$ST"
     ipc_ids
     before=$(ipc_object_count)
-    run --separate-stderr timeout 10 "$(stage_bin "$ST")" -f -p "$DPORT"
+    run --separate-stderr capped 10 "$(stage_bin "$ST")" -f -p "$DPORT"
     [ "$status" -eq 1 ]
     [ "$(ipc_object_count)" -eq "$before" ]
-    run --separate-stderr timeout 10 "$(stage_bin "$ST")" -p "$DPORT"
+    run --separate-stderr capped 10 "$(stage_bin "$ST")" -p "$DPORT"
     [ "$status" -eq 1 ]
     [ "$(ipc_object_count)" -eq "$before" ]
 }
@@ -162,16 +162,15 @@ stop_and_check_ipc() {
     ipc_gone
 }
 
-# A private IPC namespace: its own System V limits, gone with its last process.
-# As root, unshare --ipc; as a user, inside a user namespace of one's own.
-ipc_namespace() {
-    if [ "$(id -u)" -eq 0 ]; then echo unshare --ipc; else echo unshare --user --map-root-user --ipc; fi
-}
-
-@test "part 4: IPC objects that cannot be created: one line, exit 1, no pidfile, nothing left" {
-    local pidfile="$BATS_TEST_TMPDIR/ipc.pid"
+# Creation fails for want of room: each way of making it fail, the same one
+# line, exit 1, no pidfile, and no segment left when only the semaphore set
+# could not be made. The real limits, where a private IPC namespace may be
+# made (its own System V limits, gone with its last process); otherwise, as
+# in a container, strace makes the kernel's answer an error instead.
+ipc_creation_fails_by_limits() {
+    local pidfile=$1
     # no segment may exist at all (kernel.shmmni = 0 in a private IPC namespace)
-    run --separate-stderr timeout 10 $(ipc_namespace) sh -c \
+    run --separate-stderr capped 10 $(namespace_prefix ipc) sh -c \
         'echo 0 >/proc/sys/kernel/shmmni && exec "$0" "$@"' "$(stage_bin "$ST")" -f -p 0 -P "$pidfile"
     [ "$status" -eq 1 ]
     [ "${#stderr_lines[@]}" -eq 1 ]
@@ -179,7 +178,7 @@ ipc_namespace() {
     [ ! -e "$pidfile" ]
     # the segment can be made, the semaphore set cannot (semmni = 0): the
     # segment must not stay behind (counted inside the namespace, after the daemon)
-    run --separate-stderr timeout 10 $(ipc_namespace) sh -c \
+    run --separate-stderr capped 10 $(namespace_prefix ipc) sh -c \
         'echo "32000 1024000000 500 0" >/proc/sys/kernel/sem && "$0" "$@"; s=$?;
          echo "segments=$(($(wc -l </proc/sysvipc/shm) - 1))"; exit $s' \
         "$(stage_bin "$ST")" -f -p 0 -P "$pidfile"
@@ -187,6 +186,35 @@ ipc_namespace() {
     [ "$output" = "segments=0" ]
     [[ $stderr == "$ST: cannot create the IPC objects: No space left on device" ]]
     [ ! -e "$pidfile" ]
+}
+ipc_creation_fails_by_strace() {
+    local pidfile=$1 trace="$BATS_TEST_TMPDIR/ipc.strace" shmid
+    run --separate-stderr capped 10 $UNDER_PTRACE strace -qq -o "$trace" -e trace=shmget,semget \
+        -e inject=shmget:error=ENOSPC "$(stage_bin "$ST")" -f -p 0 -P "$pidfile"
+    [ "$status" -eq 1 ]
+    [ "${#stderr_lines[@]}" -eq 1 ]
+    [ "$stderr" = "$ST: cannot create the IPC objects: No space left on device" ]
+    [ ! -e "$pidfile" ]
+    # the segment is made (its id is in the trace), the semaphore set is not
+    run --separate-stderr capped 10 $UNDER_PTRACE strace -qq -o "$trace" -e trace=shmget,semget \
+        -e inject=semget:error=ENOSPC "$(stage_bin "$ST")" -f -p 0 -P "$pidfile"
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "$ST: cannot create the IPC objects: No space left on device" ]
+    [ ! -e "$pidfile" ]
+    shmid=$(sed -n 's/^shmget(IPC_PRIVATE, .*) *= *\([0-9]*\)$/\1/p' "$trace")
+    [ -n "$shmid" ] || { cat "$trace"; return 1; }
+    ! shm_exists "$shmid"
+}
+@test "part 4: IPC objects that cannot be created: one line, exit 1, no pidfile, nothing left" {
+    local pidfile="$BATS_TEST_TMPDIR/ipc.pid" no_ns no_strace
+    if ! no_ns=$(namespace_unavailable ipc); then
+        ipc_creation_fails_by_limits "$pidfile"
+    elif ! no_strace=$(strace_unavailable); then
+        note "$no_ns: the kernel's refusals are injected with strace instead"
+        ipc_creation_fails_by_strace "$pidfile"
+    else
+        skip "$no_ns; $no_strace"
+    fi
 }
 
 # start_holder SEMID: a process that takes the counter's lock and stops,
@@ -298,4 +326,20 @@ in_semop() { grep -q sem "/proc/$1/wchan" 2>/dev/null; }
     run grep -c 'ipc removal' "$DLOG" # no error line
     [ "$output" = 0 ]
     grep -q "ipc removed shm=$SHMID (already removed by someone else) sem=$SEMID\$" "$DLOG"
+}
+
+# The same through strace, which anyone may run (tracefs is root's).
+@test "part 4: make trace (strace): the same frozen burst makes no kill() at all, and the count is exact" {
+    local why raw="$BATS_TEST_TMPDIR/raw" dpid
+    why=$("$FORKD_ROOT/tests/scripts/trace.sh" --which strace) || skip "$why"
+    run "$FORKD_ROOT/tests/scripts/trace.sh" -s strace -r "$raw" "$ST" 5
+    echo "$output"
+    [ "$status" -eq 0 ]
+    dpid=$(sed -n 's/^dpid=//p' "$raw/facts")
+    # the recording was on: each child's semop pair and exit are in it
+    [ "$(grep -c '+++ exited with 0 +++' "$raw/strace.log")" -ge 5 ]
+    [ "$(grep -c "kill($dpid, SIGUSR2" "$raw/strace.log" || true)" -eq 0 ]
+    [ "$(sed -n 's/^counter=//p' "$raw/facts")" -eq 0 ]
+    [ "$(sed -n 's/^children=//p' "$raw/facts")" -eq 0 ]
+    [[ $output == *"summary: 5 children ended, no SIGUSR2 sent at all -> the counter says active=0 with 0 children: exact"* ]]
 }

@@ -18,7 +18,7 @@ msg_en+=(
     [not_reaped]='%s children are still under the daemon, expected none: it must still reap every ended child'
     [drift]="after a frozen burst of 5 and 3 children killed with kill -9, a lone client got '%s', expected active=1 max=5: the slots of the children that ended did not all come back; a child adopts its slot with SEM_UNDO, and the kernel returns it however the child ends"
     [busy]="with -m 5 and 5 clients connected, the next got '%s', expected 'BUSY active=5 max=5': a slot is taken with semop(-1, IPC_NOWAIT), and EAGAIN means BUSY"
-    [not_stopped]='the daemon did not exit within 2 s of SIGTERM'
+    [not_stopped]='the daemon did not exit within %s ms of SIGTERM'
     [sem_left]='the semaphore %s still exists after the daemon stopped on SIGTERM, expected it removed: semctl(IPC_RMID) at exit, or it stays until reboot or ipcrm'
     [none]='nothing'
 )
@@ -33,7 +33,7 @@ msg_pl+=(
     [not_reaped]='pod daemonem wciąż są procesy dzieci (%s), a nie powinno być żadnego: daemon ma nadal zbierać każdy zakończony proces dziecka'
     [drift]="po zamrożonej serii 5 i zabiciu 3 procesów dzieci przez kill -9 samotny klient dostał '%s', a powinien active=1 max=5: nie wszystkie miejsca zakończonych procesów dzieci wróciły; proces dziecka przejmuje swoje miejsce z SEM_UNDO, a jądro oddaje je, jakkolwiek proces się zakończy"
     [busy]="przy -m 5 i 5 połączonych klientach następny dostał '%s', a powinien 'BUSY active=5 max=5': miejsce zajmuje semop(-1, IPC_NOWAIT), a EAGAIN oznacza BUSY"
-    [not_stopped]='daemon nie zakończył się w ciągu 2 s od SIGTERM'
+    [not_stopped]='daemon nie zakończył się w ciągu %s ms od SIGTERM'
     [sem_left]='semafor %s wciąż istnieje po zatrzymaniu daemona przez SIGTERM, a powinien zniknąć: semctl(IPC_RMID) przy wyjściu, inaczej zostaje do restartu systemu albo ipcrm'
     [none]='nic'
 )
@@ -83,6 +83,6 @@ segments_of() { awk -v pid="$1" 'NR > 1 && $5 == pid' /proc/sysvipc/shm | wc -l;
     start_daemon part4-shm-semaphore
     sem_from_log
     kill -TERM "$DPID"
-    within 2000 gone_or_zombie "$DPID" || fail_because not_stopped
+    within 2000 gone_or_zombie "$DPID" || fail_because not_stopped "$(scaled 2000)"
     ! sem_exists "$SEMID" || fail_because sem_left "$SEMID"
 }

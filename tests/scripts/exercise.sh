@@ -5,6 +5,11 @@
 #                                  to its stage (make solution EX=part3-1)
 #   exercise.sh reset STAGE|EX     puts the stage's files back as they are in
 #                                  the last commit (make reset STAGE=... or EX=...)
+#   exercise.sh changed [STAGE...]  says which stages differ from the course
+#                                  as committed, in which files, and whether
+#                                  that is a reference solution (make test
+#                                  prints it first and in its summary); exit
+#                                  1 if one does, 0 if none
 #   exercise.sh counter-test-skipped FILE
 #                                  writes FILE, a stand-in for part 4's unit
 #                                  test when an exercise changed counter.h
@@ -37,6 +42,9 @@ declare -A msg_en=(
     [reset_solution]='make reset: %s is back as committed (it held the reference solution of %s)'
     [reset_done]='make reset: %s is back as committed (%s)'
     [untracked]='make reset: left in place, not in git: %s (every .c file of the folder is compiled into the daemon)'
+    [changed_solution]='%s differs from the course as committed (%s): it holds the reference solution of exercise %s.'
+    [changed_own]='%s differs from the course as committed (%s): changes of yours, not a reference solution.'
+    [changed_why]='  Its lesson tests assert the course'"'"'s own behaviour (%s), so some of them fail on purpose while the stage is changed. Check exercise work with make exercise EX=<id> (this stage'"'"'s: %s); make reset STAGE=%s brings the course back.'
     [counter_skip]='counter_test: skipped: part4-shm-semaphore/counter.h no longer declares what tests/tools/counter_test.c uses (an exercise replaced the counter); make reset STAGE=part4-shm-semaphore brings it back'
 )
 # shellcheck disable=SC2034
@@ -57,6 +65,9 @@ declare -A msg_pl=(
     [reset_solution]='make reset: %s jest znów taki jak w ostatnim commicie (było w nim wzorcowe rozwiązanie %s)'
     [reset_done]='make reset: %s jest znów taki jak w ostatnim commicie (%s)'
     [untracked]='make reset: zostają na miejscu, poza gitem: %s (każdy plik .c katalogu trafia do daemona)'
+    [changed_solution]='%s różni się od kursu z ostatniego commitu (%s): zawiera wzorcowe rozwiązanie ćwiczenia %s.'
+    [changed_own]='%s różni się od kursu z ostatniego commitu (%s): to Twoje zmiany, nie wzorcowe rozwiązanie.'
+    [changed_why]='  Testy lekcji tego etapu sprawdzają zachowanie samego kursu (%s), więc część z nich celowo nie przechodzi, dopóki etap jest zmieniony. Pracę nad ćwiczeniem sprawdza make exercise EX=<id> (ćwiczenia tego etapu: %s); make reset STAGE=%s przywraca kurs.'
     [counter_skip]='counter_test: pominięty: part4-shm-semaphore/counter.h nie deklaruje już tego, czego używa tests/tools/counter_test.c (ćwiczenie wymieniło licznik); make reset STAGE=part4-shm-semaphore go przywróci'
 )
 
@@ -197,6 +208,35 @@ reset() {
     return 0
 }
 
+# changed [STAGE...]: for each stage (all by default) whose code differs
+# from the last commit, or has a .c file git does not know (make compiles
+# every one), two lines: which files, whether they are a reference
+# solution, and what that means for make test. Exit 1 if any stage differs.
+changed() {
+    local stage any=0 files code ex exs
+    in_git || return 0
+    [ $# -gt 0 ] || set -- $(stages)
+    for stage in "$@"; do
+        mapfile -t code < <(code_of "$stage")
+        files=$( {
+            changed_files "${code[@]}"
+            git -C "$root" ls-files --others --exclude-standard -- "${code[@]}"
+        } | sed "s|^$stage/||" | sort -u | paste -sd ' ' -)
+        [ -n "$files" ] || continue
+        any=1
+        exs=$(for p in "$solutions"/*.patch; do
+            [ "$(patch_stage "$p")" = "$stage" ] && basename "$p" .patch
+        done | paste -sd ' ' -)
+        if ex=$(solution_in "$stage"); then
+            tell changed_solution "$stage" "$files" "$ex"
+        else
+            tell changed_own "$stage" "$files"
+        fi
+        tell changed_why "tests/$stage.bats" "$exs" "$stage"
+    done
+    return $((any))
+}
+
 # A stand-in for tests/tools/counter_test: says why it did not run and
 # exits 77 (skipped), which the part 4 suite reports as a skip.
 counter_test_skipped() {
@@ -210,9 +250,13 @@ counter_test_skipped() {
 case ${1:-} in
 solution) solution "${2:-}" ;;
 reset) reset "${2:-}" ;;
+changed)
+    shift
+    changed "$@"
+    ;;
 counter-test-skipped) counter_test_skipped "$2" ;;
 *)
-    echo "usage: $0 solution EX | reset STAGE|EX | counter-test-skipped FILE" >&2
+    echo "usage: $0 solution EX | reset STAGE|EX | changed [STAGE...] | counter-test-skipped FILE" >&2
     exit 2
     ;;
 esac

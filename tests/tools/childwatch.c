@@ -55,27 +55,6 @@ static int holds_socket(pid_t pid)
     return found;
 }
 
-static int is_zombie(pid_t pid)
-{
-    char path[64];
-    char buf[256];
-    const char *state;
-    ssize_t n;
-    int fd;
-
-    (void)snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd == -1)
-        return 0;
-    n = read(fd, buf, sizeof buf - 1);
-    (void)close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
-    state = strrchr(buf, ')'); /* the state follows the command name */
-    return state != NULL && state[1] == ' ' && state[2] == 'Z';
-}
-
 int main(int argc, char **argv)
 {
     struct timespec tick = {.tv_sec = 0, .tv_nsec = 1000000};

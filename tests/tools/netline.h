@@ -27,11 +27,25 @@ static inline long long now_us(void)
     return (long long)t.tv_sec * 1000000 + t.tv_nsec / 1000;
 }
 
-/* A connected socket whose reads and writes give up after timeout_ms. -1 on failure. */
+/* ms times FORKD_TIME_SCALE, the suites' one knob for a slow machine
+ * (tests/helpers.bash): every deadline of the tools scales with it. */
+static inline int scaled_ms(int ms)
+{
+    const char *text = getenv("FORKD_TIME_SCALE");
+    double scale = text != NULL ? strtod(text, NULL) : 1.0;
+
+    if (!(scale >= 1.0 && scale <= 100.0))
+        scale = 1.0;
+    return (int)(ms * scale + 0.5);
+}
+
+/* A connected socket whose reads and writes give up after timeout_ms (times
+ * the scale). -1 on failure. */
 static inline int connect_to(const char *addr, int port, int timeout_ms)
 {
+    int ms = scaled_ms(timeout_ms);
     struct sockaddr_in sa;
-    struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
     int one = 1;
     int fd = socket(AF_INET, SOCK_STREAM, 0);
 
@@ -145,6 +159,28 @@ static inline int write_line(int fd, const char *line)
         len -= (size_t)n;
     }
     return 0;
+}
+
+/* Whether a process is a zombie (Linux /proc); 0 when it is gone. */
+static inline int is_zombie(pid_t pid)
+{
+    char path[64];
+    char buf[256];
+    const char *state;
+    ssize_t n;
+    int fd;
+
+    (void)snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1)
+        return 0;
+    n = read(fd, buf, sizeof buf - 1);
+    (void)close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    state = strrchr(buf, ')'); /* the state follows the command name */
+    return state != NULL && state[1] == ' ' && state[2] == 'Z';
 }
 
 #endif
