@@ -28,10 +28,10 @@ TOOLDIR ?= $(if $(filter cc gcc,$(VARIANT)),$(ROOT)/build/tools,$(ROOT)/build/$(
 # pinned one, fetched with npm. 1.7.0 is the oldest release the suites run
 # on: each calls bats_require_minimum_version, which 1.6.0 lacks (tried:
 # tests/common.bats passes with 1.7.0, fails at its first line with 1.6.0).
-# tests/scripts/doctor.sh --bats makes the choice; make doctor reports it.
+# tools/doctor.sh --bats makes the choice; make doctor reports it.
 BATS_NPM := $(ROOT)/tests/node_modules/bats/bin/bats
 ifeq ($(origin BATS),undefined)
-BATS := $(shell $(ROOT)/tests/scripts/doctor.sh --bats)
+BATS := $(shell $(ROOT)/tools/doctor.sh --bats)
 else
 BATS_GIVEN := $(BATS)
 override BATS := $(if $(findstring /,$(BATS)),$(abspath $(BATS)),$(shell command -v $(BATS)))
@@ -77,14 +77,14 @@ $(TOOLDIR)/counter_test: tests/tools/counter_test.c part4-shm-semaphore/counter.
 		echo '$(COUNTER_TEST_CC) -o $@ tests/tools/counter_test.c part4-shm-semaphore/counter.c $(ALL_LDFLAGS)'; \
 		$(COUNTER_TEST_CC) -o $@ tests/tools/counter_test.c part4-shm-semaphore/counter.c $(ALL_LDFLAGS); \
 	else \
-		tests/scripts/exercise.sh counter-test-skipped $@; \
+		tools/exercise.sh counter-test-skipped $@; \
 	fi
 
 # bats-core and its helpers, pinned in tests/package-lock.json, installed in
 # tests/node_modules (ignored by git) the first time make test needs them.
 $(BATS_NPM): tests/package.json tests/package-lock.json
 	@command -v npm >/dev/null 2>&1 || { echo "make test needs bats-core 1.7.0 or newer with bats-support and bats-assert: install them (Debian/Ubuntu: sudo apt-get install bats bats-support bats-assert), or npm (sudo apt-get install npm), which fetches the pinned ones, and run make test again; make doctor says what is there" >&2; exit 1; }
-	@cd tests && npm ci --no-audit --no-fund --loglevel=error || { echo "make test could not fetch bats, bats-support and bats-assert from the npm registry: install them (npm install in tests/) or give this machine access to registry.npmjs.org" >&2; exit 1; }
+	@cd tests && npm ci --no-audit --no-fund --loglevel=error || { echo "make test could not fetch bats, bats-support and bats-assert with npm ci: install them (npm install in tests/), or give this machine access to the npm registry" >&2; exit 1; }
 	@touch $@
 
 # What the targets that run bats wait for: the pinned bats when it is the
@@ -96,11 +96,11 @@ test: all tools bats-ready
 	@tests/scripts/run-suite.sh $(STAGE)
 
 demo: all tools
-	@tests/scripts/demo.sh $(STAGE)
+	@tools/demo.sh $(STAGE)
 
 # What this machine has and lacks for demo, test and the READMEs' recipes.
 doctor:
-	@tests/scripts/doctor.sh
+	@tools/doctor.sh
 
 # One exercise's checker against your working tree: make exercise EX=part3-1
 exercise: all $(TOOLDIR)/reaper bats-ready
@@ -113,10 +113,10 @@ exercise: all $(TOOLDIR)/reaper bats-ready
 # committed. Both refuse to overwrite uncommitted work unless FORCE=1.
 .PHONY: solution reset
 solution:
-	@FORCE=$(FORCE) tests/scripts/exercise.sh solution "$(EX)"
+	@FORCE=$(FORCE) tools/exercise.sh solution "$(EX)"
 
 reset:
-	@FORCE=$(FORCE) tests/scripts/exercise.sh reset "$(or $(STAGE),$(EX))"
+	@FORCE=$(FORCE) tools/exercise.sh reset "$(or $(STAGE),$(EX))"
 
 # Every checker fails on the untouched stages and passes with its solution.
 check-exercises: $(TOOLDIR)/reaper bats-ready
@@ -132,12 +132,12 @@ check-docs: all tools
 	@$(TOOLDIR)/reaper tests/docs/check-docs.sh $(FILES)
 
 watch: all tools
-	@tests/scripts/watch.sh $(or $(STAGE),part3-signals-bug) $(ARGS)
+	@tools/watch.sh $(or $(STAGE),part3-signals-bug) $(ARGS)
 
 # Each send, the kernel's verdict and each delivery of a frozen burst's
 # signals: tracefs as root, strace -f otherwise (SOURCE=tracefs|strace).
 trace: all tools
-	@tests/scripts/trace.sh $(if $(SOURCE),-s $(SOURCE)) $(if $(SIGNAL),-S $(SIGNAL)) $(or $(STAGE),part3-signals-bug) $(K)
+	@tools/trace.sh $(if $(SOURCE),-s $(SOURCE)) $(if $(SIGNAL),-S $(SIGNAL)) $(or $(STAGE),part3-signals-bug) $(K)
 
 run:
 	@$(MAKE) --no-print-directory $(or $(STAGE),part1-fork)

@@ -162,3 +162,10 @@ void log_msg(int priority, const char *fmt, ...)
     /* Nowhere is left to report a failing log write; the event is lost. */
     (void)write_all(log_target == TARGET_FILE ? log_file : STDERR_FILENO, line, n);
 }
+
+void close_checked(int fd, const char *what)
+{
+    /* On Linux the descriptor is gone even when close reports EINTR. */
+    if (close(fd) == -1 && errno != EINTR)
+        log_msg(LOG_ERR, "close %s (fd %d): %s", what, fd, strerror(errno));
+}

@@ -26,4 +26,8 @@ bool log_is_stderr(void);
 /* priority is a syslog level: LOG_INFO for events, LOG_ERR for failures. */
 void log_msg(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* close(2) whose failure is logged ("close WHAT (fd N): reason"), so no
+ * result goes unchecked. */
+void close_checked(int fd, const char *what);
+
 #endif

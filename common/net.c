@@ -1,5 +1,5 @@
 /*
- * net.c: the listening socket of net.h.
+ * net.c: the listening socket of net.h, and the chores around accept(2).
  */
 #include "net.h"
 
@@ -64,4 +64,53 @@ void net_format_peer(const struct sockaddr_in *peer, char *buf, size_t size)
     if (inet_ntop(AF_INET, &peer->sin_addr, ip, sizeof ip) == NULL)
         (void)snprintf(ip, sizeof ip, "?");
     (void)snprintf(buf, size, "%s:%u", ip, ntohs(peer->sin_port));
+}
+
+/* accept(2) failures after which the daemon just goes on: the client is
+ * gone (or was never really there), the next one may be fine. */
+bool net_accept_error_is_transient(int err)
+{
+    switch (err) {
+    case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+    case EWOULDBLOCK:
+#endif
+    case EINTR:
+    case ECONNABORTED:
+    case EPROTO:
+    case EPERM: /* a firewall rule refused it */
+    case ETIMEDOUT:
+    /* Linux reports the new connection's pending network errors here;
+     * accept(2) says to treat them like EAGAIN and retry. */
+    case ENETDOWN:
+    case ENOPROTOOPT:
+    case EHOSTUNREACH:
+    case EOPNOTSUPP:
+    case ENETUNREACH:
+#ifdef EHOSTDOWN
+    case EHOSTDOWN:
+#endif
+#ifdef ENONET
+    case ENONET:
+#endif
+#ifdef ENOSR
+    case ENOSR:
+#endif
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* The accepted socket must block (the child's protocol relies on it): BSD
+ * and macOS let it inherit O_NONBLOCK from the listening socket. */
+int net_make_blocking(int fd)
+{
+    int flags = fcntl(fd, F_GETFL);
+
+    if (flags == -1)
+        return -1;
+    if ((flags & O_NONBLOCK) == 0)
+        return 0;
+    return fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
 }

@@ -5,6 +5,7 @@
 #define FORKD_NET_H
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -25,5 +26,13 @@ int net_listen(const char *addr, unsigned short port, unsigned short *bound_port
 
 /* "a.b.c.d:port" of an IPv4 peer. */
 void net_format_peer(const struct sockaddr_in *peer, char *buf, size_t size);
+
+/* Whether accept(2) failed for this client only (it is gone, or was never
+ * really there), so that the daemon just goes on to the next one. */
+bool net_accept_error_is_transient(int err);
+
+/* Makes an accepted socket blocking (the child's protocol relies on it).
+ * 0, or -1 with errno. */
+int net_make_blocking(int fd);
 
 #endif

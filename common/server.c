@@ -1,36 +1,31 @@
 /*
- * server.c: start-up, readiness, the accept wait and shutdown of server.h.
+ * server.c: what a stage's main loop calls (server.h): the start in order
+ * (startup.c's daemon(7) steps, the signals, the log, pidfile.c, the
+ * listening socket), readiness, the wait for a client with its signal
+ * window, refusing a client, a child's first step, and the stop.
  *
- * Start-up follows daemon(7), in the foreground too: descriptors 0-2 open,
- * inherited signal dispositions and mask reset, umask 0 (the modes we ask
- * for are the modes we get). In the background, also: fork, setsid, fork
- * again (the daemon is no session leader and can never get a controlling
- * terminal), chdir /, every inherited descriptor closed, 0-2 on /dev/null. The command
- * the user typed waits on a pipe and exits only when the daemon listens (0,
- * with the "listening on" line) or has failed (1, with the daemon's reason),
- * so no caller ever needs to sleep.
+ * The signals are the heart of it: the parent blocks its own for its whole
+ * life and unblocks them only while it waits in pselect(2) (server.h says
+ * why), so a handler never runs in the middle of the main loop's work.
  */
 #include "server.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "net.h"
+#include "pidfile.h"
+#include "startup.h"
 #include "util.h"
 
 /* How long a stopping daemon lets its children end before SIGKILL. */
@@ -67,41 +62,17 @@ static void on_noted(int sig)
 
 static const char *signal_name(int sig)
 {
-    switch (sig) {
-    case SIGTERM:
-        return "SIGTERM";
-    case SIGINT:
-        return "SIGINT";
-    case SIGHUP:
-        return "SIGHUP";
-    case SIGQUIT:
-        return "SIGQUIT";
-    case SIGUSR1:
-        return "SIGUSR1";
-    case SIGUSR2:
-        return "SIGUSR2";
-    default:
-        return "a fatal error";
-    }
-}
+    static const struct {
+        int sig;
+        const char *name;
+    } names[] = {{SIGTERM, "SIGTERM"}, {SIGINT, "SIGINT"},   {SIGHUP, "SIGHUP"},
+                 {SIGQUIT, "SIGQUIT"}, {SIGUSR1, "SIGUSR1"}, {SIGUSR2, "SIGUSR2"}};
 
-/* Tells the launcher (background) or stdout/stderr (foreground) how the
- * start went. -1 when the launcher could not be told: it is gone. */
-static int report(struct server *s, char status, const char *line)
-{
-    if (s->ready_fd != -1) {
-        char buf[700];
-        int n = snprintf(buf, sizeof buf, "%c%s", status, line);
-        int r = -1;
-        if (n > 0)
-            r = write_all(s->ready_fd, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
-        close_checked(s->ready_fd, "readiness pipe");
-        s->ready_fd = -1;
-        return r;
+    for (int i = 0; i < COUNT(names); i++) {
+        if (names[i].sig == sig)
+            return names[i].name;
     }
-    /* In the foreground nobody may be reading stdout: that is no failure. */
-    (void)write_all(status == '0' ? STDOUT_FILENO : STDERR_FILENO, line, strlen(line));
-    return 0;
+    return "a fatal error"; /* no signal: server_fatal() ended the loop */
 }
 
 void server_fail(struct server *s, const char *fmt, ...)
@@ -117,12 +88,9 @@ void server_fail(struct server *s, const char *fmt, ...)
     if (!log_is_stderr())
         log_msg(LOG_ERR, "cannot start: %s", msg);
     (void)snprintf(line, sizeof line, "%s: %s\n", s->stage->name, msg);
-    (void)report(s, '1', line); /* a launcher that is gone has nobody to tell */
-    if (s->pidfile_fd != -1) {
-        if (unlink(s->pidfile) == -1)
-            log_msg(LOG_ERR, "unlink %s: %s", s->pidfile, strerror(errno));
-        close_checked(s->pidfile_fd, "pidfile");
-    }
+    (void)startup_report(&s->ready_fd, '1', line); /* a launcher that is gone has nobody to tell */
+    if (s->pidfile_fd != -1)
+        pidfile_remove(s->pidfile, s->pidfile_fd);
     if (s->listen_fd != -1)
         close_checked(s->listen_fd, "listening socket");
     exit(1);
@@ -143,190 +111,6 @@ void server_fatal(struct server *s, const char *fmt, ...)
 bool server_running(const struct server *s)
 {
     return stop_signal == 0 && s->exit_status == 0;
-}
-
-/* The daemon changes directory to /: a relative -P or -l must not move with it. */
-static char *absolute_path(struct server *s, const char *path)
-{
-    char *abs;
-
-    if (path == NULL)
-        return NULL;
-    if (path[0] == '/') {
-        abs = strdup(path);
-    } else {
-        char cwd[PATH_MAX];
-        size_t size;
-
-        if (getcwd(cwd, sizeof cwd) == NULL)
-            server_fail(s, "cannot resolve %s: getcwd: %s", path, strerror(errno));
-        size = strlen(cwd) + 1 + strlen(path) + 1;
-        abs = malloc(size);
-        if (abs != NULL)
-            (void)snprintf(abs, size, "%s/%s", cwd, path);
-    }
-    if (abs == NULL)
-        server_fail(s, "out of memory");
-    return abs;
-}
-
-/* The launcher: waits for the daemon's verdict on the pipe and passes it on. */
-static _Noreturn void launcher_wait(const struct server *s, int from_daemon, pid_t first_child)
-{
-    char buf[700];
-    size_t len = 0;
-    int status;
-
-    for (;;) {
-        ssize_t n = read(from_daemon, buf + len, sizeof buf - 1 - len);
-        if (n == -1 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-        if (len == sizeof buf - 1)
-            break;
-    }
-    buf[len] = '\0';
-    /* The first child ends as soon as it has forked the daemon. */
-    while (waitpid(first_child, &status, 0) == -1 && errno == EINTR) {
-        /* retry */
-    }
-    if (len > 1 && buf[0] == '0') {
-        (void)fputs(buf + 1, stdout);
-        exit(fflush(stdout) == 0 ? 0 : 1);
-    }
-    if (len > 1 && buf[0] == '1')
-        (void)fputs(buf + 1, stderr);
-    else
-        (void)fprintf(stderr, "%s: the daemon ended before it was ready\n", s->stage->name);
-    exit(1);
-}
-
-/* Closes every descriptor the daemon inherited, except keep. */
-static void close_inherited(int keep)
-{
-    DIR *dir = opendir("/proc/self/fd");
-
-    if (dir != NULL) {
-        struct dirent *e;
-        while ((e = readdir(dir)) != NULL) {
-            char *end;
-            long fd = strtol(e->d_name, &end, 10);
-            if (*end != '\0' || e->d_name[0] == '.' || fd <= STDERR_FILENO || fd == keep ||
-                fd == dirfd(dir))
-                continue;
-            (void)close((int)fd); /* inherited and unknown: nothing to report */
-        }
-        (void)closedir(dir);
-        return;
-    }
-    /*
-     * No /proc (macOS, FreeBSD without linprocfs): try every descriptor up
-     * to the limit; EBADF is the usual answer. A descriptor can only be at
-     * or above the current limit if the limit was lowered after it was
-     * opened, so take the larger of the soft and hard limits, within reason
-     * (1M closes take a fraction of a second, once).
-     */
-    long max = sysconf(_SC_OPEN_MAX);
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
-        (rlim_t)max < rl.rlim_max)
-        max = (long)(rl.rlim_max < (1L << 20) ? rl.rlim_max : (1L << 20));
-    if (max < 0 || max > (1L << 20))
-        max = 1L << 20;
-    for (long fd = STDERR_FILENO + 1; fd < max; fd++) {
-        if (fd != keep)
-            (void)close((int)fd);
-    }
-}
-
-/* Descriptors 0-2 are open before anything else is: a daemon started with
- * one closed would otherwise get its pipe, pidfile or socket there, and
- * later take it for stdin, stdout or stderr (and close or overwrite it). */
-static void ensure_std_fds(void)
-{
-    for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
-        if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
-            continue;
-        /* open returns the lowest free descriptor: this one. Without
-         * /dev/null there is no safe start, and maybe no stderr to say so. */
-        if (open("/dev/null", O_RDWR) != fd)
-            _exit(1);
-    }
-}
-
-static void daemonize(struct server *s)
-{
-    int pipefd[2];
-    pid_t pid;
-    int null;
-
-    (void)fflush(NULL); /* nothing buffered may be written twice by the forks */
-    if (pipe(pipefd) == -1)
-        server_fail(s, "pipe: %s", strerror(errno));
-    pid = fork();
-    if (pid == -1)
-        server_fail(s, "fork: %s", strerror(errno));
-    if (pid > 0) {
-        (void)close(pipefd[1]);
-        launcher_wait(s, pipefd[0], pid);
-    }
-    /* First child: a new session without a terminal, then the daemon. */
-    (void)close(pipefd[0]);
-    s->ready_fd = pipefd[1];
-    if (setsid() == -1)
-        server_fail(s, "setsid: %s", strerror(errno));
-    pid = fork();
-    if (pid == -1)
-        server_fail(s, "fork: %s", strerror(errno));
-    if (pid > 0)
-        _exit(0);
-    /* The daemon. */
-    if (chdir("/") == -1)
-        server_fail(s, "chdir /: %s", strerror(errno));
-    close_inherited(s->ready_fd);
-    null = open("/dev/null", O_RDWR);
-    if (null == -1)
-        server_fail(s, "open /dev/null: %s", strerror(errno));
-    for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
-        if (null != fd && dup2(null, fd) == -1)
-            server_fail(s, "dup2 /dev/null: %s", strerror(errno));
-    }
-    if (null > STDERR_FILENO)
-        close_checked(null, "/dev/null");
-}
-
-/*
- * daemon(7): whatever the starting process left (a shell's background job
- * ignores SIGINT and SIGQUIT, nohup ignores SIGHUP, a parent may ignore
- * SIGCHLD or block SIGTERM) is put back to the defaults before we set ours.
- * An inherited SIG_IGN for SIGCHLD would make the kernel reap the children
- * itself, and part 1 would show no zombie.
- */
-static void reset_inherited_signals(struct server *s)
-{
-    struct sigaction sa;
-    sigset_t none;
-#ifdef SIGRTMAX
-    int last = SIGRTMAX;
-#else
-    int last = 64;
-#endif
-
-    memset(&sa, 0, sizeof sa);
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = SIG_DFL;
-    for (int sig = 1; sig <= last; sig++) {
-        if (sig == SIGKILL || sig == SIGSTOP)
-            continue;
-        /* EINVAL: not a signal number here, or one the C library keeps. */
-        if (sigaction(sig, &sa, NULL) == -1 && errno != EINVAL)
-            server_fail(s, "sigaction %d: %s", sig, strerror(errno));
-    }
-    sigemptyset(&none);
-    if (sigprocmask(SIG_SETMASK, &none, NULL) == -1)
-        server_fail(s, "sigprocmask: %s", strerror(errno));
 }
 
 static void install(struct server *s, int sig, void (*handler)(int))
@@ -372,79 +156,10 @@ static void log_noted_signals(void)
     }
 }
 
-/* Opens the pidfile: never through a symbolic link (another user could
- * point it at a file of ours), only a regular file, only our own. */
-static int open_pidfile(struct server *s, struct stat *st)
-{
-    /* O_NONBLOCK: a FIFO planted at the path must not hang the start. */
-    int fd = open(s->pidfile, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
-
-    if (fd == -1 && errno == ELOOP)
-        server_fail(s, "refusing pidfile %s: it is a symbolic link", s->pidfile);
-    if (fd == -1)
-        server_fail(s, "cannot open pidfile %s: %s", s->pidfile, strerror(errno));
-    if (fstat(fd, st) == -1) {
-        (void)close(fd);
-        server_fail(s, "cannot stat pidfile %s: %s", s->pidfile, strerror(errno));
-    }
-    if (!S_ISREG(st->st_mode)) {
-        (void)close(fd);
-        server_fail(s, "refusing pidfile %s: not a regular file", s->pidfile);
-    }
-    if (st->st_uid != geteuid()) {
-        (void)close(fd);
-        server_fail(s, "refusing pidfile %s: owned by uid %ld, not by this user (uid %ld)",
-                    s->pidfile, (long)st->st_uid, (long)geteuid());
-    }
-    return fd;
-}
-
-static void lock_pidfile(struct server *s)
-{
-    struct flock lock;
-    struct stat opened;
-    struct stat now;
-    char text[32];
-    int fd;
-    int n;
-
-    for (int attempt = 1;; attempt++) {
-        fd = open_pidfile(s, &opened);
-        memset(&lock, 0, sizeof lock);
-        lock.l_type = F_WRLCK;
-        lock.l_whence = SEEK_SET;
-        if (fcntl(fd, F_SETLK, &lock) == -1) {
-            int err = errno;
-            /* The holder is whoever holds the lock, not what the file says. */
-            long holder =
-                fcntl(fd, F_GETLK, &lock) == 0 && lock.l_type != F_UNLCK ? (long)lock.l_pid : -1;
-            (void)close(fd);
-            if ((err == EACCES || err == EAGAIN) && holder > 0)
-                server_fail(s, "already running: pidfile %s is locked by pid %ld", s->pidfile,
-                            holder);
-            if (err == EACCES || err == EAGAIN)
-                server_fail(s, "already running: pidfile %s is locked", s->pidfile);
-            server_fail(s, "cannot lock pidfile %s: %s", s->pidfile, strerror(err));
-        }
-        /* The instance we raced with may have removed the file between our
-         * open and our lock, and a third may have created a new one: then
-         * we hold the lock of a file nobody can see. Try again. */
-        if (stat(s->pidfile, &now) == 0 && now.st_dev == opened.st_dev &&
-            now.st_ino == opened.st_ino)
-            break;
-        (void)close(fd);
-        if (attempt == 5)
-            server_fail(s, "pidfile %s keeps being replaced: giving up", s->pidfile);
-    }
-    /* Locked: any earlier content is a stale instance's, and ours now. */
-    s->pidfile_fd = fd;
-    n = snprintf(text, sizeof text, "%ld\n", (long)getpid());
-    if (ftruncate(fd, 0) == -1 || pwrite(fd, text, (size_t)n, 0) != n)
-        server_fail(s, "cannot write pidfile %s: %s", s->pidfile, strerror(errno));
-}
-
 void server_start(struct server *s, const struct stage *stage, const struct options *opt)
 {
+    const char *what = "";
+
     *s = (struct server){
         .stage = stage,
         .opt = opt,
@@ -452,16 +167,12 @@ void server_start(struct server *s, const struct stage *stage, const struct opti
         .listen_fd = -1,
         .ready_fd = -1,
     };
-    ensure_std_fds();
-    reset_inherited_signals(s);
-    /* The one place the daemon's umask is set, for the foreground and the
-     * background alike: the modes given to open(2) and shmget(2) are the
-     * modes we get (pidfile 0644, log 0640, IPC objects 0600). */
-    (void)umask(0);
-    s->pidfile = absolute_path(s, opt->pidfile);
-    s->logfile = absolute_path(s, opt->logfile);
-    if (!opt->foreground)
-        daemonize(s);
+    if (startup_reset(&what) == -1 ||
+        startup_absolute_path(opt->pidfile, &s->pidfile, &what) == -1 ||
+        startup_absolute_path(opt->logfile, &s->logfile, &what) == -1)
+        server_fail(s, "%s: %s", what, strerror(errno));
+    if (!opt->foreground && startup_detach(stage->name, &s->ready_fd, &what) == -1)
+        server_fail(s, "%s: %s", what, strerror(errno));
     setup_signals(s);
     switch (log_open(stage->name, s->logfile, opt->foreground)) {
     case LOG_OPEN_OK:
@@ -473,8 +184,12 @@ void server_start(struct server *s, const struct stage *stage, const struct opti
     default:
         server_fail(s, "cannot open log file %s: %s", s->logfile, strerror(errno));
     }
-    if (s->pidfile != NULL)
-        lock_pidfile(s);
+    if (s->pidfile != NULL) {
+        char why[512];
+        s->pidfile_fd = pidfile_lock(s->pidfile, why, sizeof why);
+        if (s->pidfile_fd == -1)
+            server_fail(s, "%s", why);
+    }
     s->listen_fd = net_listen(opt->bind_addr, opt->port, &s->port);
     if (s->listen_fd == -1)
         server_fail(s, "cannot listen on %s:%u: %s", opt->bind_addr, opt->port, strerror(errno));
@@ -492,7 +207,7 @@ void server_ready(struct server *s)
             s->port, (long)getpid(), s->opt->foreground ? " (foreground)" : "");
     /* A launcher that cannot be told has gone (interrupted): it will exit
      * non-zero, so no daemon of it may stay behind. */
-    if (report(s, '0', line) == -1)
+    if (startup_report(&s->ready_fd, '0', line) == -1)
         server_fail(s, "the launcher is gone (%s): not staying in the background", strerror(errno));
 }
 
@@ -566,55 +281,6 @@ static void deliver_pending_signals(struct server *s)
     }
 }
 
-/* accept(2) failures after which the daemon just goes on: the client is
- * gone (or was never really there), the next one may be fine. */
-static bool accept_error_is_transient(int err)
-{
-    switch (err) {
-    case EAGAIN:
-#if EWOULDBLOCK != EAGAIN
-    case EWOULDBLOCK:
-#endif
-    case EINTR:
-    case ECONNABORTED:
-    case EPROTO:
-    case EPERM: /* a firewall rule refused it */
-    case ETIMEDOUT:
-    /* Linux reports the new connection's pending network errors here;
-     * accept(2) says to treat them like EAGAIN and retry. */
-    case ENETDOWN:
-    case ENOPROTOOPT:
-    case EHOSTUNREACH:
-    case EOPNOTSUPP:
-    case ENETUNREACH:
-#ifdef EHOSTDOWN
-    case EHOSTDOWN:
-#endif
-#ifdef ENONET
-    case ENONET:
-#endif
-#ifdef ENOSR
-    case ENOSR:
-#endif
-        return true;
-    default:
-        return false;
-    }
-}
-
-/* The accepted socket must block (the child's protocol relies on it): BSD
- * and macOS let it inherit O_NONBLOCK from the listening socket. */
-static int make_blocking(int fd)
-{
-    int flags = fcntl(fd, F_GETFL);
-
-    if (flags == -1)
-        return -1;
-    if ((flags & O_NONBLOCK) == 0)
-        return 0;
-    return fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-}
-
 int server_accept(struct server *s, struct sockaddr_in *peer)
 {
     socklen_t len = sizeof *peer;
@@ -653,7 +319,7 @@ int server_accept(struct server *s, struct sockaddr_in *peer)
         return -1;
     client = accept(s->listen_fd, (struct sockaddr *)peer, &len);
     if (client != -1) {
-        if (make_blocking(client) == -1) {
+        if (net_make_blocking(client) == -1) {
             log_msg(LOG_ERR, "fcntl on a new client: %s", strerror(errno));
             close_checked(client, "client socket");
             return -1;
@@ -672,7 +338,7 @@ int server_accept(struct server *s, struct sockaddr_in *peer)
         pause_accepting(s, "accept");
         return -1;
     default:
-        if (!accept_error_is_transient(errno))
+        if (!net_accept_error_is_transient(errno))
             server_fatal(s, "accept: %s", strerror(errno));
         return -1;
     }
@@ -749,9 +415,7 @@ int server_stop(struct server *s, children_reaped_fn *fn, void *arg)
     children_stop_all(STOP_GRACE_MS, fn, arg);
     children_free();
     if (s->pidfile_fd != -1) {
-        if (unlink(s->pidfile) == -1)
-            log_msg(LOG_ERR, "unlink %s: %s", s->pidfile, strerror(errno));
-        close_checked(s->pidfile_fd, "pidfile");
+        pidfile_remove(s->pidfile, s->pidfile_fd);
         s->pidfile_fd = -1;
     }
     log_msg(LOG_INFO, "stopped");

@@ -1,15 +1,12 @@
 /*
- * util.c: the clock, sleep and write helpers of util.h.
+ * util.c: the clock, sleep and write helpers of util.h. They log nothing:
+ * a failure goes back to the caller, who knows what it means.
  */
 #include "util.h"
 
 #include <errno.h>
-#include <string.h>
-#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
-
-#include "log.h"
 
 long long monotonic_ms(void)
 {
@@ -44,11 +41,4 @@ int write_all(int fd, const void *buf, size_t len)
         len -= (size_t)n;
     }
     return 0;
-}
-
-void close_checked(int fd, const char *what)
-{
-    /* On Linux the descriptor is gone even when close reports EINTR. */
-    if (close(fd) == -1 && errno != EINTR)
-        log_msg(LOG_ERR, "close %s (fd %d): %s", what, fd, strerror(errno));
 }

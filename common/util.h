@@ -1,6 +1,7 @@
 /*
  * util.h: small helpers every other file of common/ uses: a monotonic clock,
- * a sleep that survives signals, a write that finishes what it starts.
+ * a sleep that survives signals, a write that finishes what it starts. The
+ * bottom of common/: they call nothing else of it, and log nothing.
  */
 #ifndef FORKD_UTIL_H
 #define FORKD_UTIL_H
@@ -15,8 +16,5 @@ void sleep_ms(long ms);
 
 /* Writes all len bytes (retrying short writes and EINTR). 0, or -1 with errno. */
 int write_all(int fd, const void *buf, size_t len);
-
-/* close(2) whose failure is logged, so no result goes unchecked. */
-void close_checked(int fd, const char *what);
 
 #endif

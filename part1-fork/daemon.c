@@ -5,7 +5,7 @@
  * The parent listens, accepts a client and forks. The child serves that one
  * client with the line protocol (common/protocol.c) and ends with _exit; the
  * parent goes straight back to accept. Daemonizing, the pidfile and the log
- * come from common/server.c.
+ * come from common/ (startup.c, pidfile.c, log.c).
  *
  * Like the article's PHP, it has a SIGCHLD handler and a waitpid(-1, ...,
  * WNOHANG) loop. What is wrong, on purpose, is *when* that loop runs. PHP

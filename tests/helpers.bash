@@ -40,8 +40,8 @@ capped() {
 # How long a poll waits before it calls the state missing (ms, before the scale).
 WAIT_MS="${FORKD_WAIT_MS:-10000}"
 # msg KEY ARGS: English or Polish sentences (the exercise checkers' messages).
-# shellcheck source=tests/scripts/i18n.sh
-source "$FORKD_ROOT/tests/scripts/i18n.sh"
+# shellcheck source=tools/i18n.sh
+source "$FORKD_ROOT/tools/i18n.sh"
 
 load_assert_libs() {
     local dir

@@ -83,11 +83,11 @@ ST=part2-zombies
     [ $((ticks_after - ticks_before)) -lt 50 ]
 }
 
-# make trace (tests/scripts/trace.sh): the kernel's own record of the burst.
+# make trace (tools/trace.sh): the kernel's own record of the burst.
 @test "part 2: make trace (tracefs): res=2 SIGCHLDs plus delivered ones equal the children reaped" {
     local why raw="$BATS_TEST_TMPDIR/raw" dpid chld sent dropped delivered kid reaped=0
-    why=$("$FORKD_ROOT/tests/scripts/trace.sh" --which tracefs) || skip "$why"
-    run "$FORKD_ROOT/tests/scripts/trace.sh" -s tracefs -r "$raw" "$ST" 20
+    why=$("$FORKD_ROOT/tools/trace.sh" --which tracefs) || skip "$why"
+    run "$FORKD_ROOT/tools/trace.sh" -s tracefs -r "$raw" "$ST" 20
     echo "$output"
     [ "$status" -eq 0 ]
     dpid=$(sed -n 's/^dpid=//p' "$raw/facts")
@@ -105,7 +105,7 @@ ST=part2-zombies
     [ "$delivered" -eq 1 ]
     [ $((dropped + delivered)) -eq "$reaped" ]
     [[ $output == *"summary: 20 children ended, 1 SIGCHLD delivered, 19 dropped, 20 reaped by one handler run: 0 zombies"* ]]
-    run "$FORKD_ROOT/tests/scripts/trace.sh" --leftovers
+    run "$FORKD_ROOT/tools/trace.sh" --leftovers
     echo "$output"
     [ "$status" -eq 0 ]
 }
@@ -115,8 +115,8 @@ ST=part2-zombies
 # verdict, so the merging is inferred; the reaping is the daemon's own report.
 @test "part 2: make trace (strace): 20 children end, one SIGCHLD is delivered, all 20 are reaped" {
     local why raw="$BATS_TEST_TMPDIR/raw" dpid exits delivered
-    why=$("$FORKD_ROOT/tests/scripts/trace.sh" --which strace) || skip "$why"
-    run "$FORKD_ROOT/tests/scripts/trace.sh" -s strace -r "$raw" "$ST" 20
+    why=$("$FORKD_ROOT/tools/trace.sh" --which strace) || skip "$why"
+    run "$FORKD_ROOT/tools/trace.sh" -s strace -r "$raw" "$ST" 20
     echo "$output"
     [ "$status" -eq 0 ]
     dpid=$(sed -n 's/^dpid=//p' "$raw/facts")

@@ -143,31 +143,31 @@ logged_active_is() { [ "$(grep 'SIGUSR2 received' "$DLOG" | tail -n 1 | sed 's/.
 }
 
 @test "part 3: drift-rate script reports natural (unfrozen) bursts" {
-    run "$FORKD_ROOT/tests/scripts/drift-rate.sh" 5 5
+    run "$FORKD_ROOT/tools/drift-rate.sh" 5 5
     echo "$output"
     [ "$status" -eq 0 ]
     [[ ${lines[-1]} =~ ^part3-signals-bug:\ 5\ rounds\ of\ 5\ simultaneous\ closes:\ [0-9]+\ drifted ]]
     [[ $output == *"part4-shm-semaphore: 5 rounds of 5 simultaneous closes: 0 drifted"* ]]
 }
 
-# make trace (tests/scripts/trace.sh): the kernel's own record of the burst.
+# make trace (tools/trace.sh): the kernel's own record of the burst.
 # trace_run SOURCE K: runs it, its raw record kept in RAW; fact NAME reads it.
 trace_run() {
     RAW="$BATS_TEST_TMPDIR/raw"
-    run "$FORKD_ROOT/tests/scripts/trace.sh" -s "$1" -r "$RAW" "$ST" "$2"
+    run "$FORKD_ROOT/tools/trace.sh" -s "$1" -r "$RAW" "$ST" "$2"
     echo "$output"
     [ "$status" -eq 0 ]
 }
 fact() { sed -n "s/^$1=//p" "$RAW/facts"; }
 no_trace_instance_left() {
-    run "$FORKD_ROOT/tests/scripts/trace.sh" --leftovers
+    run "$FORKD_ROOT/tools/trace.sh" --leftovers
     echo "$output"
     [ "$status" -eq 0 ]
 }
 
 @test "part 3: make trace (tracefs): the kernel's res=2 SIGUSR2s are exactly the counter's drift" {
     local why dpid usr2 sent dropped delivered logged
-    why=$("$FORKD_ROOT/tests/scripts/trace.sh" --which tracefs) || skip "$why"
+    why=$("$FORKD_ROOT/tools/trace.sh" --which tracefs) || skip "$why"
     trace_run tracefs 5
     dpid=$(fact dpid)
     usr2=$(kill -l USR2)
@@ -190,7 +190,7 @@ no_trace_instance_left() {
 
 @test "part 3: make trace (strace): 5 kill() calls, one delivery, the rest lost from the counter" {
     local why dpid kid sends=0 burst_deliveries=0
-    why=$("$FORKD_ROOT/tests/scripts/trace.sh" --which strace) || skip "$why"
+    why=$("$FORKD_ROOT/tools/trace.sh" --which strace) || skip "$why"
     trace_run strace 5
     [[ $output == *"source: strace -f of the daemon"* ]]
     dpid=$(fact dpid)

@@ -292,11 +292,11 @@ in_semop() { grep -q sem "/proc/$1/wchan" 2>/dev/null; }
     [[ $served == "HELLO $ST pid="*" active=1 max=1" ]]
 }
 
-# make trace (tests/scripts/trace.sh): the kernel's own record of the burst.
+# make trace (tools/trace.sh): the kernel's own record of the burst.
 @test "part 4: make trace (tracefs): the same frozen burst sends no SIGUSR2 at all, and the count is exact" {
     local why raw="$BATS_TEST_TMPDIR/raw" dpid
-    why=$("$FORKD_ROOT/tests/scripts/trace.sh" --which tracefs) || skip "$why"
-    run "$FORKD_ROOT/tests/scripts/trace.sh" -s tracefs -r "$raw" "$ST" 5
+    why=$("$FORKD_ROOT/tools/trace.sh" --which tracefs) || skip "$why"
+    run "$FORKD_ROOT/tools/trace.sh" -s tracefs -r "$raw" "$ST" 5
     echo "$output"
     [ "$status" -eq 0 ]
     dpid=$(sed -n 's/^dpid=//p' "$raw/facts")
@@ -306,7 +306,7 @@ in_semop() { grep -q sem "/proc/$1/wchan" 2>/dev/null; }
     [ "$(sed -n 's/^counter=//p' "$raw/facts")" -eq 0 ]
     [ "$(sed -n 's/^children=//p' "$raw/facts")" -eq 0 ]
     [[ $output == *"summary: 5 children ended, no SIGUSR2 sent at all -> the counter says active=0 with 0 children: exact"* ]]
-    run "$FORKD_ROOT/tests/scripts/trace.sh" --leftovers
+    run "$FORKD_ROOT/tools/trace.sh" --leftovers
     echo "$output"
     [ "$status" -eq 0 ]
 }
@@ -331,8 +331,8 @@ in_semop() { grep -q sem "/proc/$1/wchan" 2>/dev/null; }
 # The same through strace, which anyone may run (tracefs is root's).
 @test "part 4: make trace (strace): the same frozen burst makes no kill() at all, and the count is exact" {
     local why raw="$BATS_TEST_TMPDIR/raw" dpid
-    why=$("$FORKD_ROOT/tests/scripts/trace.sh" --which strace) || skip "$why"
-    run "$FORKD_ROOT/tests/scripts/trace.sh" -s strace -r "$raw" "$ST" 5
+    why=$("$FORKD_ROOT/tools/trace.sh" --which strace) || skip "$why"
+    run "$FORKD_ROOT/tools/trace.sh" -s strace -r "$raw" "$ST" 5
     echo "$output"
     [ "$status" -eq 0 ]
     dpid=$(sed -n 's/^dpid=//p' "$raw/facts")

@@ -14,7 +14,7 @@
 # slowest session, and the median of each round's ratio to the floor.
 # Figures only: nothing here fails for being slow.
 set -uo pipefail
-source "$(dirname "$0")/../scripts/lib.sh"
+source "$(dirname "$0")/../../tools/lib.sh"
 
 ROUNDS=${1:-5}
 SESSIONS_C1=${BENCH_SESSIONS_C1:-1000}

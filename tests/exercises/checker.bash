@@ -2,7 +2,7 @@
 #
 # tests/helpers.bash (daemons, clients, polls, msg), and the ways a checker
 # fails: with one line that says what it saw against what it expected, in
-# the lesson's words, in English or Polish (tests/scripts/i18n.sh). Each
+# the lesson's words, in English or Polish (tools/i18n.sh). Each
 # checker adds its own sentences to msg_en and msg_pl.
 
 load ../helpers

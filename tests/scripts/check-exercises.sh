@@ -10,7 +10,7 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 # make passes its bats; run by hand, the one make would choose
-bats=${BATS:-$("$root/tests/scripts/doctor.sh" --bats)}
+bats=${BATS:-$("$root/tools/doctor.sh" --bats)}
 reaper=${FORKD_TOOLS_DIR:-$root/build/tools}/reaper
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -11,7 +11,7 @@
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 # make passes its bats; run by hand, the one make would choose
-bats=${BATS:-$("$root/tests/scripts/doctor.sh" --bats)}
+bats=${BATS:-$("$root/tools/doctor.sh" --bats)}
 tools=${FORKD_TOOLS_DIR:-$root/build/tools}
 cd "$root/tests" || exit 1
 
@@ -31,7 +31,7 @@ fi
 
 # A stage changed on purpose (an exercise in progress) fails some of its
 # lesson tests: say so before the suites, and again in the summary.
-changed=$("$root/tests/scripts/exercise.sh" changed ${1:+"$1"})
+changed=$("$root/tools/exercise.sh" changed ${1:+"$1"})
 if [ -n "$changed" ]; then
     echo "run-suite: note: $changed"
     echo
@@ -50,7 +50,7 @@ if [ "$before" != "$after" ]; then
     status=1
 fi
 # make trace's tests make private tracefs instances (as root): none may stay
-if ! "$root/tests/scripts/trace.sh" --leftovers; then
+if ! "$root/tools/trace.sh" --leftovers; then
     echo "run-suite: make trace left a tracefs instance behind" >&2
     status=1
 fi

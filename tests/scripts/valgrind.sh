@@ -5,7 +5,7 @@
 # Fails on any memcheck error or leak (definite, indirect, possible) in the
 # parent or in any child, or if the daemon does not exit 0.
 set -uo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../../tools/lib.sh"
 command -v valgrind >/dev/null || { echo "make valgrind needs valgrind (apt-get install valgrind)" >&2; exit 1; }
 
 WORK=$(mktemp -d)

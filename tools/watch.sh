@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/scripts/watch.sh STAGE [DAEMON ARGS...]: a live view for workshops.
+# tools/watch.sh STAGE [DAEMON ARGS...]: a live view for workshops.
 #
 # Starts the stage in the foreground (its default port unless ARGS say
 # otherwise; -b 0.0.0.0 lets a class connect; no idle timeout, -t 0, unless
@@ -14,9 +14,9 @@
 # happens every time, not only when the hang-ups fall within microseconds.
 # The log stays in build/watch/STAGE.log; part 4's IPC ids are printed.
 set -uo pipefail
-# shellcheck source=tests/scripts/lib.sh
+# shellcheck source=tools/lib.sh
 source "$(dirname "$0")/lib.sh"
-# shellcheck source=tests/scripts/i18n.sh
+# shellcheck source=tools/i18n.sh
 source "$(dirname "$0")/i18n.sh"
 
 # shellcheck disable=SC2034 # read by msg (i18n.sh)
@@ -75,10 +75,10 @@ declare -A msg_pl=(
     [this_host]='adres tej maszyny'
     [keys]='klawisze: f zamraża daemona (SIGSTOP), t go odmraża (SIGCONT), q kończy (albo Ctrl-C)'
     [no_keys]='(brak terminala, więc i klawiszy; widok kończy Ctrl-C albo SIGTERM)'
-    [hint_part1]='część 1: procesy zombie gromadzą się, dopóki nikt się nie łączy; przyjście następnego klienta zbiera je wszystkie'
-    [hint_part2]='część 2: nie zostaje żaden zombie, nawet gdy wiele procesów dzieci kończy się, kiedy daemon jest zamrożony'
-    [hint_part3]='część 3: wszyscy się łączą; f; wszyscy rozłączają się na „trzy”; t: licznik zostaje powyżej prawdy (wysłano wiele sygnałów, dotarł jeden)'
-    [hint_part4]='część 4: ta sama zabawa, f, rozłączenie, t: licznik zostaje dokładny (każdy proces dziecka sam go zmniejsza, pod semaforem)'
+    [hint_part1]='etap 1: procesy zombie gromadzą się, dopóki nikt się nie łączy; przyjście następnego klienta zbiera je wszystkie'
+    [hint_part2]='etap 2: nie zostaje żaden zombie, nawet gdy wiele procesów dzieci kończy się, kiedy daemon jest zamrożony'
+    [hint_part3]='etap 3: wszyscy się łączą; f; wszyscy rozłączają się na „trzy”; t: licznik zostaje powyżej rzeczywistej liczby klientów (wysłano wiele sygnałów, dotarł jeden)'
+    [hint_part4]='etap 4: ta sama zabawa, f, rozłączenie, t: licznik zostaje dokładny (każdy proces dziecka sam go zmniejsza, pod semaforem)'
     [col_time]='czas'
     [col_count]='licznik daemona'
     [col_serving]='obsługują klienta'

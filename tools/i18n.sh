@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# tests/scripts/i18n.sh: what a student reads, in English or in Polish.
+# tools/i18n.sh: what a student reads, in English or in Polish.
 # Sourced, not run: by the scripts (doctor, watch, exercise) and, through
 # tests/helpers.bash, by the exercise checkers.
 #

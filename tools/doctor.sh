@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# tests/scripts/doctor.sh: a pre-flight check of this machine (make doctor).
+# tools/doctor.sh: a pre-flight check of this machine (make doctor).
 # One line per check: what is there, what is missing, and the Debian/Ubuntu
 # package that brings it. Exits 1 only when something `make demo` or
 # `make test` needs is missing; what only the READMEs' recipes use (nc,
 # strace, the ports, tracing) is reported, never fatal.
 #
-# tests/scripts/doctor.sh --bats prints the bats that make test would use
+# tools/doctor.sh --bats prints the bats that make test would use
 # and nothing else: the Makefile asks it, so doctor's report and make's
 # choice cannot disagree.
 set -u
@@ -14,7 +14,7 @@ if [ "${BASH_VERSINFO[0]}" -lt 4 ]; then
     echo "doctor: bash ${BASH_VERSION} is too old (this is macOS?): the daemons and tests need Linux; work in a Linux VM" >&2
     exit 1
 fi
-root=$(cd "$(dirname "$0")/../.." && pwd)
+root=$(cd "$(dirname "$0")/.." && pwd)
 
 # The oldest bats-core the suites run on. Every suite calls
 # bats_require_minimum_version, which came in 1.7.0: bats 1.6.0 and 1.5.0
@@ -25,7 +25,7 @@ BATS_NPM=$root/tests/node_modules/bats/bin/bats
 
 # ---------------------------------------------------------------------------
 # Every sentence doctor prints, by key: a printf format, its %s filled in
-# order, in English (msg_en) and Polish (msg_pl). tests/scripts/i18n.sh
+# order, in English (msg_en) and Polish (msg_pl). tools/i18n.sh
 # picks the language (FORKD_LANG, else the locale) and prints them (msg).
 declare -A msg_en=(
     [title]='forkd doctor: what make demo and make test need, and what the READMEs use'
@@ -144,11 +144,11 @@ declare -A msg_pl=(
     [proc_wsl1]='WSL 1 (%s) nie jest jądrem Linuksa: przestaw dystrybucję poleceniem wsl --set-version NAZWA 2'
     [proc_macos]='macOS nie ma /proc ani prctl, a limity System V ma własne: pracuj w maszynie wirtualnej z Linuksem'
     [proc_none]='%s bez /proc: testy i narzędzia go czytają; użyj Linuksa (maszyny wirtualnej albo WSL 2 w Windows)'
-    [proc_nosysv]='nie ma /proc/sysvipc: to jądro nie ma System V IPC (CONFIG_SYSVIPC), część 4 nie zadziała'
+    [proc_nosysv]='nie ma /proc/sysvipc: to jądro nie ma System V IPC (CONFIG_SYSVIPC), etap 4 nie zadziała'
 
     [ipc]='SysV IPC'
     [ipc_ok]='kernel.shmmni=%s, kernel.sem=%s (SEMMSL SEMMNS SEMOPM SEMMNI); w użyciu: segmenty: %s, zbiory semaforów: %s'
-    [ipc_zero]='kernel.shmmni=%s, kernel.sem=%s: część 4 potrzebuje co najmniej jednego segmentu i jednego zbioru semaforów'
+    [ipc_zero]='kernel.shmmni=%s, kernel.sem=%s: etap 4 potrzebuje co najmniej jednego segmentu i jednego zbioru semaforów'
     [ipc_full]='kernel.shmmni=%s, kernel.sem=%s, ale w użyciu jest już tyle obiektów (segmenty: %s, zbiory semaforów: %s), że nowy się nie zmieści: usuń stare poleceniem ipcrm'
 
     [ipcs]='ipcs/ipcrm'
@@ -207,8 +207,8 @@ declare -A msg_pl=(
     [needed_fix]='doctor: make demo lub make test jeszcze nie zadziała: zobacz wiersze BRAK'
 )
 
-# shellcheck source=tests/scripts/i18n.sh
-source "$root/tests/scripts/i18n.sh"
+# shellcheck source=tools/i18n.sh
+source "$root/tools/i18n.sh"
 
 # ---------------------------------------------------------------------------
 # Which bats make test uses.

@@ -1,9 +1,9 @@
-# tests/scripts/lib.sh: what the non-bats scripts (demo, valgrind, watch,
+# tools/lib.sh: what the non-bats scripts (demo, valgrind, watch,
 # stress, bench) share: starting a daemon on a free port, talking to it with
 # bash's /dev/tcp, polling with a deadline, and ending everything by pid.
 # Sourced, not run.
 
-FORKD_ROOT=${FORKD_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+FORKD_ROOT=${FORKD_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 BIN_DIR=${FORKD_BIN_DIR:-$FORKD_ROOT}
 TOOLS_DIR=${FORKD_TOOLS_DIR:-$FORKD_ROOT/build/tools}
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/scripts/drift-rate.sh [ROUNDS] [K] [STAGE...]: how often natural
+# tools/drift-rate.sh [ROUNDS] [K] [STAGE...]: how often natural
 # bursts (K connections closed within microseconds, nothing frozen) make the
 # counter drift, per stage. Reports figures; asserts nothing (the tests
 # assert only the frozen, deterministic form of the drift).
@@ -7,7 +7,7 @@
 # Each stage runs with -m 10000 so the drift never reaches the limit. Default:
 # 100 rounds of 5, parts 3 and 4.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
+root=$(cd "$(dirname "$0")/.." && pwd)
 tools=${FORKD_TOOLS_DIR:-$root/build/tools}
 bin=${FORKD_BIN_DIR:-$root}
 rounds=${1:-100}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/scripts/trace.sh [-s auto|tracefs|strace] [-S SIGNAL] [-r DIR] [STAGE [K]]
+# tools/trace.sh [-s auto|tracefs|strace] [-S SIGNAL] [-r DIR] [STAGE [K]]
 #   (make trace STAGE=part3-signals-bug K=5 [SOURCE=strace] [SIGNAL=RTMIN])
 #
 # The kernel's own record of a frozen burst: K clients connect, the daemon is

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# tests/scripts/demo.sh [STAGE]: a narrated tour of the four lessons, each
+# tools/demo.sh [STAGE]: a narrated tour of the four lessons, each
 # stage started on a free port, its lesson made to happen, the evidence
 # (ps, the daemon's own counter, ipcs) printed beside the words. Under a
 # minute; cleans up after itself, also when interrupted with Ctrl-C.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
-# shellcheck source=tests/scripts/i18n.sh
+# shellcheck source=tools/i18n.sh
 source "$(dirname "$0")/i18n.sh"
 
 # What the demo says, in English and in Polish (FORKD_LANG=pl or a Polish
@@ -174,9 +174,9 @@ part2() {
     grep 'reaped child' "$DLOG" | tail -n 3 | sed "s/^/    $D/;s/\$/$N/"
     stop_daemon "$DPID"
     local why
-    if why=$("$FORKD_ROOT/tests/scripts/trace.sh" --which); then
+    if why=$("$FORKD_ROOT/tools/trace.sh" --which); then
         say "$(msg p2_trace)"
-        "$FORKD_ROOT/tests/scripts/trace.sh" part2-zombies 10 | sed 's/^/    /' || die "$(msg trace_failed)"
+        "$FORKD_ROOT/tools/trace.sh" part2-zombies 10 | sed 's/^/    /' || die "$(msg trace_failed)"
     else
         say "$(msg p2_notrace "${why#none: }")"
     fi
@@ -235,11 +235,11 @@ part3() {
     bad "$(msg p3_kill9 "${REPLIES[0]}" "$(count_children "$DPID")")"
     stop_daemon "$DPID"
     say "$(msg p3_natural)"
-    "$FORKD_ROOT/tests/scripts/drift-rate.sh" 20 5 part3-signals-bug | sed 's/^/    /'
+    "$FORKD_ROOT/tools/drift-rate.sh" 20 5 part3-signals-bug | sed 's/^/    /'
     local why
-    if why=$("$FORKD_ROOT/tests/scripts/trace.sh" --which); then
+    if why=$("$FORKD_ROOT/tools/trace.sh" --which); then
         say "$(msg p3_trace)"
-        "$FORKD_ROOT/tests/scripts/trace.sh" part3-signals-bug 5 | sed 's/^/    /' || die "$(msg trace_failed)"
+        "$FORKD_ROOT/tools/trace.sh" part3-signals-bug 5 | sed 's/^/    /' || die "$(msg trace_failed)"
     else
         say "$(msg p3_notrace "${why#none: }")"
     fi
@@ -286,7 +286,7 @@ part4() {
         fi
     fi
     say "$(msg p4_natural)"
-    "$FORKD_ROOT/tests/scripts/drift-rate.sh" 20 5 part4-shm-semaphore | sed 's/^/    /'
+    "$FORKD_ROOT/tools/drift-rate.sh" 20 5 part4-shm-semaphore | sed 's/^/    /'
 }
 
 started=$(now_ms)

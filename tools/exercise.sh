@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/scripts/exercise.sh: make solution and make reset.
+# tools/exercise.sh: make solution and make reset.
 #
 #   exercise.sh solution EX        applies tests/exercises/solutions/EX.patch
 #                                  to its stage (make solution EX=part3-1)
@@ -19,10 +19,10 @@
 # solution made): then nothing of the student's would be lost. With FORCE=1
 # the changes overwritten are first saved as a patch in build/exercises/.
 set -u
-root=$(cd "$(dirname "$0")/../.." && pwd)
+root=$(cd "$(dirname "$0")/.." && pwd)
 solutions=$root/tests/exercises/solutions
-# shellcheck source=tests/scripts/i18n.sh
-source "$root/tests/scripts/i18n.sh"
+# shellcheck source=tools/i18n.sh
+source "$root/tools/i18n.sh"
 
 # shellcheck disable=SC2034 # read by msg (i18n.sh)
 declare -A msg_en=(
@@ -243,7 +243,7 @@ counter_test_skipped() {
     local out=$1 why
     why=$(msg counter_skip)
     why=${why//\'/}
-    printf "#!/bin/sh\n# written by make (tests/scripts/exercise.sh)\necho '%s'\nexit 77\n" "$why" >"$out" &&
+    printf "#!/bin/sh\n# written by make (tools/exercise.sh)\necho '%s'\nexit 77\n" "$why" >"$out" &&
         chmod +x "$out" && echo "$why" >&2
 }
 
