@@ -36,9 +36,9 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root" || exit 1
 # shellcheck disable=SC2034 # lib.sh reads it
 FORKD_ROOT=$root
-# shellcheck source=../scripts/lib.sh
-# shellcheck source=tests/scripts/lib.sh
-source "$root/tests/scripts/lib.sh" # poll, now_ms, exited, TOOLS_DIR
+# shellcheck source=../../tools/lib.sh
+# shellcheck source=tools/lib.sh
+source "$root/tools/lib.sh" # poll, now_ms, exited, TOOLS_DIR
 
 SHELL_LANGS=" sh bash shell console "
 CODE_LANGS=" sh bash shell console c "
@@ -81,6 +81,42 @@ inf {
     prevmk = ($0 ~ /^[ \t]*<!--[ \t]*check:.*-->[ \t]*$/)
 }
 END { if (inf) printf "E\t%s\tunclosed fence\n", lastfile; if (prevmk) printf "S\t%s\t%d\n", lastfile, lastfnr }
+'
+
+# The shape of a Markdown file, for the sync check: one line per block of
+# text (section number, kind, first line), where the kinds are p (a
+# paragraph), list, table, quote and code, and a heading starts a section.
+# A translation keeps the shape: paragraph for paragraph, list for list, in
+# the same order. Marker comments and one-line italic notes (the language
+# links at the top, which differ by design) are not blocks.
+STRUCTURE='
+function flush() { if (kind != "") printf "%d\t%s\t%d\n", sec, kind, start; kind = ""; lb = 0 }
+function begin(k) { kind = k; start = FNR }
+BEGIN { sec = 0; kind = ""; inf = 0; lb = 0 }
+inf { if ($0 ~ /^[ \t]*```[ \t]*$/) { inf = 0; flush() }; next }
+/^[ \t]*```/ { flush(); begin("code"); inf = 1; next }
+/^[ \t]*<!--.*-->[ \t]*$/ { next }
+/^\*[^ *].*\*[ \t]*$/ && kind == "" { next }
+/^[ \t]*$/ { if (kind == "list") lb = 1; else flush(); next }
+/^#+[ \t]/ { flush(); sec++; next }
+{
+    item = ($0 ~ /^[ \t]*([-*+]|[0-9]+\.)[ \t]/)
+    # only a bullet or "1." may interrupt a paragraph (CommonMark)
+    opens = ($0 ~ /^[ \t]*([-*+]|1\.)[ \t]/)
+    indented = ($0 ~ /^(  |\t)/)
+    if (kind == "list") {
+        if (item || indented || !lb) { lb = 0; next }
+        flush()
+    }
+    if (kind == "p" && opens) flush()
+    if (kind == "table" && $0 !~ /^\|/) flush()
+    if (kind != "") next
+    if ($0 ~ /^\|/) begin("table")
+    else if (item) begin("list")
+    else if ($0 ~ /^>/) begin("quote")
+    else begin("p")
+}
+END { flush() }
 '
 
 # The commands of a shell block, comments set aside: a # that starts a word
@@ -561,6 +597,18 @@ sync_check() {
             break
         fi
     done
+    # the shape: the same kinds of blocks in the same order, section by section
+    local shape
+    if ! shape=$(diff <(awk "$STRUCTURE" "$en" | cut -f1,2) <(awk "$STRUCTURE" "$pl" | cut -f1,2)); then
+        local first enl pll
+        first=$(sed -n 's/^\([0-9]*\)[acd,0-9]*$/\1/p' <<<"$shape" | head -n 1)
+        enl=$(awk "$STRUCTURE" "$en" | sed -n "${first}p")
+        pll=$(awk "$STRUCTURE" "$pl" | sed -n "${first}p")
+        echo "  shape: the blocks of text differ in kind or order (paragraph, list, table, quote, code), from block $first on:"
+        echo "    en:${enl##*$'\t'}: a ${enl#*$'\t'}" | sed 's/\t[0-9]*$//'
+        echo "    pl:${pll##*$'\t'}: a ${pll#*$'\t'}" | sed 's/\t[0-9]*$//'
+        bad=1
+    fi
     mapfile -t enb < <(awk -F '\t' -v f="$en" -v langs="$CODE_LANGS" '$1 == "B" && $3 == f && index(langs, " " $5 " ") { print $2 "\t" $4 "\t" $5 }' "$WORK/index")
     mapfile -t plb < <(awk -F '\t' -v f="$pl" -v langs="$CODE_LANGS" '$1 == "B" && $3 == f && index(langs, " " $5 " ") { print $2 "\t" $4 "\t" $5 }' "$WORK/index")
     if [ ${#enb[@]} -ne ${#plb[@]} ]; then
@@ -600,7 +648,7 @@ if [ "${1:-}" = --sync ]; then
     }
     extract "$2" "$3"
     if sync_check "$2" "$3"; then
-        echo "sync: $3 matches $2 (headings, shell and C blocks, comments aside)"
+        echo "sync: $3 matches $2 (headings, blocks of text in order, shell and C blocks, comments aside)"
         exit 0
     fi
     echo "sync: $3 differs from $2"
@@ -931,7 +979,7 @@ for f in "${all[@]}"; do
     t=$(twin_of "$f") && [ -f "$t" ] || continue
     n_sync=$((n_sync + 1))
     if out=$(sync_check "$t" "$f" 2>&1); then
-        echo "  sync    $f: same headings, shell and C blocks as $t"
+        echo "  sync    $f: same headings, blocks of text in order, shell and C blocks as $t"
     else
         n_sync_bad=$((n_sync_bad + 1))
         echo "  SYNC    $f differs from $t:"

@@ -204,5 +204,51 @@ ${fence}
 MD
 case_ twin 1 "pl: echo PING"
 
+# the same commands, but a paragraph moved: the Polish page reads in
+# another order than the English one (issue 19: the "make exercise"
+# paragraph had drifted below the exercise list)
+md moved <<MD
+# One
+
+*Polska wersja: [moved.pl.md](moved.pl.md).*
+
+How to check your work:
+
+- one
+- two
+
+The end.
+MD
+cat >"$tmp/moved.pl.md" <<MD
+# Jeden
+
+*English: [moved.md](moved.md).*
+
+*Po polsku: a second note, Polish only.*
+
+- jeden
+- dwa
+
+Jak sprawdzić swoją pracę:
+
+Koniec.
+MD
+case_ moved 1 "shape: the blocks of text differ in kind or order"
+cat >"$tmp/moved.pl.md" <<MD
+# Jeden
+
+*English: [moved.md](moved.md).*
+
+*Po polsku: a second note, Polish only.*
+
+Jak sprawdzić swoją pracę:
+
+- jeden
+- dwa
+
+Koniec.
+MD
+case_ moved 0 "same headings, blocks of text in order"
+
 echo "selftest: $cases cases, $failures failed"
 [ "$failures" = 0 ]
