@@ -108,6 +108,10 @@ declare -A msg_en=(
     [trace_strace]='make trace will use strace -f (the kernel'"'"'s record needs root)'
     [trace_none]='make trace cannot run here: %s'
 
+    [bpftrace]='bpftrace'
+    [bpftrace_ok]='%s: part 3'"'"'s README reads the same tracepoint with it (as root, tracefs mounted)'
+    [bpftrace_none]='no bpftrace: part 3'"'"'s README shows the kernel'"'"'s verdicts with it too, as root (optional: sudo apt-get install bpftrace)'
+
     [git]='git'
     [git_none]='no git: make check-exercises, make solution and make reset need it'
 
@@ -197,6 +201,10 @@ declare -A msg_pl=(
     [trace_tracefs]='make trace użyje zapisu prowadzonego przez samo jądro (tracefs; w razie potrzeby sam go zamontuje na czas działania)'
     [trace_strace]='make trace użyje strace -f (zapis jądra wymaga uprawnień roota)'
     [trace_none]='make trace nie może tu działać: %s'
+
+    [bpftrace]='bpftrace'
+    [bpftrace_ok]='%s: README etapu 3 czyta nim ten sam punkt śledzenia (jako root, z zamontowanym tracefs)'
+    [bpftrace_none]='nie ma bpftrace: README etapu 3 pokazuje nim także werdykty jądra, jako root (opcjonalnie: sudo apt-get install bpftrace)'
 
     [git]='git'
     [git_none]='nie ma gita: make check-exercises, make solution i make reset go potrzebują'
@@ -523,6 +531,15 @@ check_tracing() {
     esac
 }
 
+# Optional, and large (it brings LLVM): a note, never a package to install.
+check_bpftrace() {
+    if have bpftrace; then
+        ok bpftrace "$(msg bpftrace_ok "$(bpftrace --version 2>/dev/null | head -n 1)")"
+    else
+        note bpftrace "$(msg bpftrace_none)"
+    fi
+}
+
 check_git() {
     if have git; then
         ok git "$(git --version)"
@@ -544,6 +561,7 @@ check_nc
 check_strace
 check_ports
 check_tracing
+check_bpftrace
 check_git
 
 if [ "$failed" -ne 0 ]; then

@@ -9,7 +9,8 @@
 #   <!-- check: run [expect="TEXT"]... [lines="ERE=N"]... [session=NAME]
 #               [with='COMMAND'] [with-expect="TEXT"]... [with-lines="ERE=N"]...
 #               [set="12345=pid 98351=sem"] [input="PING\nQUIT\n"]
-#               [allow="ps"]... [leaves="/tmp/x.log"]... [timeout=SEC] [root] -->
+#               [allow="ps"]... [leaves="/tmp/x.log"]... [timeout=SEC] [root]
+#               [needs="bpftrace"]... -->     (root, needs: exempt where missing)
 #   <!-- check: serve [leaves=...] -->     each line starts a daemon: it must
 #                                          listen, answer PING, stop on SIGTERM
 #   <!-- check: script tests/docs/x.sh --> x.sh runs it (two terminals, say)
@@ -195,11 +196,11 @@ twin_of() { # README.pl.md -> README.md; docs/x.pl.md -> docs/x.md
 # Markers: "VERB word key=value key=\"value\" key='value' \"reason\"".
 # Sets M_VERB, M_WORDS (bare words), M_REASON, M_ERR and, per key, the array
 # MK_<key> (dashes as underscores) of its values, in order.
-MARKER_KEYS=(expect lines session with with_expect with_lines set input allow leaves timeout)
+MARKER_KEYS=(expect lines session with with_expect with_lines set input allow leaves timeout needs)
 # shellcheck disable=SC2034 # filled and read through namerefs (MK_$key)
 MK_expect=() MK_lines=() MK_session=() MK_with=() MK_with_expect=() MK_with_lines=()
 # shellcheck disable=SC2034
-MK_set=() MK_input=() MK_allow=() MK_leaves=() MK_timeout=()
+MK_set=() MK_input=() MK_allow=() MK_leaves=() MK_timeout=() MK_needs=()
 parse_marker() {
     local s=$1 key val
     M_VERB='' M_REASON='' M_ERR=''
@@ -749,6 +750,14 @@ for id in "${ORDER[@]}"; do
     fi
     if has_word root && [ "$(id -u)" != 0 ]; then
         VERDICT[$id]=exempt REASON[$id]="needs root: run make check-docs as root to check it"
+        continue
+    fi
+    missing=
+    for need in "${MK_needs[@]}"; do
+        command -v "$need" >/dev/null 2>&1 || missing+=" $need"
+    done
+    if [ -n "$missing" ]; then
+        VERDICT[$id]=exempt REASON[$id]="needs${missing}, not installed here (make doctor says which package)"
         continue
     fi
     # The unit it belongs to: its own, or its session's, or its script's.
