@@ -44,9 +44,23 @@ static const int handled_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGCHLD,
 static volatile sig_atomic_t stop_signal;
 static volatile sig_atomic_t noted_usr1;
 static volatile sig_atomic_t noted_usr2;
+/* Set by server_child_init in a forked child, before it unblocks signals. */
+static volatile sig_atomic_t in_child;
 
 static void on_stop(int sig)
 {
+    if (in_child) {
+        /* A child keeps the parent's handlers (putting back seven defaults
+         * would cost seven system calls per connection). A stop signal
+         * must still end it, as the default action would: the parent's
+         * SIGTERM at shutdown, a Ctrl-C in the foreground. */
+        struct sigaction dfl = {.sa_handler = SIG_DFL};
+
+        (void)sigemptyset(&dfl.sa_mask);
+        (void)sigaction(sig, &dfl, NULL);
+        (void)raise(sig); /* delivered, and fatal, as this handler returns */
+        return;
+    }
     stop_signal = sig;
 }
 
@@ -381,17 +395,9 @@ void server_refuse(struct server *s, int client, const char *peer, const char *l
 
 void server_child_init(struct server *s)
 {
-    struct sigaction sa;
-
-    memset(&sa, 0, sizeof sa);
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = SIG_DFL;
-    for (int i = 0; i < COUNT(handled_signals); i++) {
-        if (sigaction(handled_signals[i], &sa, NULL) == -1) {
-            log_msg(LOG_ERR, "child: sigaction: %s", strerror(errno));
-            _exit(1);
-        }
-    }
+    /* The handlers stay the parent's (on_stop ends a child); the child's
+     * signals were blocked since fork, so none has run before this. */
+    in_child = 1;
     if (sigprocmask(SIG_SETMASK, &s->wait_mask, NULL) == -1) {
         log_msg(LOG_ERR, "child: sigprocmask: %s", strerror(errno));
         _exit(1);

@@ -85,8 +85,10 @@ int server_accept(struct server *s, struct sockaddr_in *peer);
 void server_refuse(struct server *s, int client, const char *peer, const char *line,
                    const char *why);
 
-/* First thing in a forked child: default signal handling and mask back,
- * the parent's descriptors closed. */
+/* First thing in a forked child: its signals unblocked, the parent's
+ * descriptors closed. It keeps the parent's handlers, which act for a
+ * child: SIGTERM, SIGINT, SIGHUP and SIGQUIT end it as their defaults
+ * would; SIGUSR1, SIGUSR2 and SIGCHLD change nothing it uses. */
 void server_child_init(struct server *s);
 
 /* Shutdown: stop accepting, end and reap every child (telling fn), remove

@@ -628,6 +628,9 @@ stop_with() {
     alive "$sentinel"
     grep -q "shutdown on $sig" "$DLOG"
     grep -q "stopped" "$DLOG"
+    # each child ended on the parent's SIGTERM itself, none needed the SIGKILL
+    grep -q 'reaped child pid=[0-9]* signal=15$' "$DLOG"
+    grep -q 'still running after' "$DLOG" && return 1
     if [ -n "$ids" ]; then
         set -- $ids
         ! shm_exists "$1" || return 1
