@@ -24,6 +24,9 @@ enum log_target { TARGET_STDERR, TARGET_FILE, TARGET_SYSLOG };
 static const char *log_stage = "forkd";
 static enum log_target log_target = TARGET_STDERR;
 static int log_file = -1;
+/* The pid every line names, asked of the kernel once per process (0:
+ * not yet, or a child that has not logged since its fork). */
+static pid_t log_pid;
 
 /*
  * The log file: never through a symbolic link (O_NOFOLLOW), and only a
@@ -69,6 +72,7 @@ fail : {
 int log_open(const char *stage, const char *path, bool foreground)
 {
     log_stage = stage;
+    log_pid = 0; /* the daemon's, once it has detached */
     if (path != NULL) {
         int r = open_log_file(path);
         if (r != LOG_OPEN_OK)
@@ -81,6 +85,11 @@ int log_open(const char *stage, const char *path, bool foreground)
         log_target = TARGET_SYSLOG;
     }
     return 0;
+}
+
+void log_forked(void)
+{
+    log_pid = 0;
 }
 
 bool log_is_stderr(void)
@@ -124,13 +133,15 @@ static size_t format_prefix(char *buf, size_t size)
     int day;
     int r;
 
+    if (log_pid == 0)
+        log_pid = getpid();
     (void)clock_gettime(CLOCK_REALTIME, &now);
     secs = (long long)now.tv_sec;
     date_of_day(secs >= 0 ? secs / 86400 : (secs - 86399) / 86400, &year, &month, &day);
     secs = ((secs % 86400) + 86400) % 86400;
     r = snprintf(buf, size, "%04lld-%02d-%02dT%02lld:%02lld:%02lld.%03ldZ %s[%ld]: ", year, month,
                  day, secs / 3600, secs / 60 % 60, secs % 60, now.tv_nsec / 1000000, log_stage,
-                 (long)getpid());
+                 (long)log_pid);
     return r > 0 && (size_t)r < size ? (size_t)r : 0;
 }
 

@@ -20,6 +20,10 @@ enum log_open_result {
 /* Opens the log: a log_open_result. */
 int log_open(const char *stage, const char *path, bool foreground);
 
+/* In a forked child, before it logs: its lines name its own pid, not the
+ * parent's (the pid is asked of the kernel once per process). */
+void log_forked(void);
+
 /* True when the log is stderr (so an error line need not be printed twice). */
 bool log_is_stderr(void);
 

@@ -398,6 +398,7 @@ void server_child_init(struct server *s)
     /* The handlers stay the parent's (on_stop ends a child); the child's
      * signals were blocked since fork, so none has run before this. */
     in_child = 1;
+    log_forked();
     if (sigprocmask(SIG_SETMASK, &s->wait_mask, NULL) == -1) {
         log_msg(LOG_ERR, "child: sigprocmask: %s", strerror(errno));
         _exit(1);

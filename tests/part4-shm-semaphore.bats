@@ -343,3 +343,21 @@ in_semop() { grep -q sem "/proc/$1/wchan" 2>/dev/null; }
     [ "$(sed -n 's/^children=//p' "$raw/facts")" -eq 0 ]
     [[ $output == *"summary: 5 children ended, no SIGUSR2 sent at all -> the counter says active=0 with 0 children: exact"* ]]
 }
+
+# A child logs under its own pid: the log names who wrote each line (the
+# pid is asked of the kernel once per process, and again after fork).
+@test "part 4: a child that cannot give its slot back says so, under its own pid" {
+    local kid
+    start_daemon "$ST"
+    ipc_ids
+    connect_greeted "$DPORT"
+    kid=$(field_of "$GREETING" pid)
+    ipcrm -s "$SEMID" # the lock is gone: the child's release fails
+    send_line "$CONN" QUIT
+    read_line "$CONN" && [ "$LINE" = BYE ]
+    close_conn "$CONN"
+    wait_for "the child's line" grep -q "counter: " "$DLOG"
+    cat "$DLOG"
+    grep -q "^[^ ]* $ST\[$kid\]: counter: " "$DLOG"
+    grep -q "reaped child pid=$kid exit=1\$" "$DLOG"
+}
