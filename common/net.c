@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 /* Closes fd and returns -1 with the errno of the failure that led here. */
@@ -113,4 +114,28 @@ int net_make_blocking(int fd)
     if ((flags & O_NONBLOCK) == 0)
         return 0;
     return fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+}
+
+int net_set_timeouts(int fd, long seconds)
+{
+    struct timeval tv = {.tv_sec = (time_t)seconds};
+
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == -1)
+        return -1;
+    return setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+int net_has_timeouts(int fd, long seconds)
+{
+    const int options[] = {SO_RCVTIMEO, SO_SNDTIMEO};
+
+    for (int i = 0; i < 2; i++) {
+        struct timeval tv;
+        socklen_t len = sizeof tv;
+        if (getsockopt(fd, SOL_SOCKET, options[i], &tv, &len) == -1)
+            return -1;
+        if (tv.tv_sec != (time_t)seconds || tv.tv_usec != 0)
+            return 0;
+    }
+    return 1;
 }

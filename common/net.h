@@ -35,4 +35,12 @@ bool net_accept_error_is_transient(int err);
  * 0, or -1 with errno. */
 int net_make_blocking(int fd);
 
+/* Reads and writes on fd give up after seconds of waiting (SO_RCVTIMEO,
+ * SO_SNDTIMEO): the idle timeout. 0, or -1 with errno. */
+int net_set_timeouts(int fd, long seconds);
+
+/* Whether fd has those timeouts already (an accepted socket inherits them
+ * from the listening one on Linux). 1, 0, or -1 with errno. */
+int net_has_timeouts(int fd, long seconds);
+
 #endif

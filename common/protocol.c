@@ -4,6 +4,11 @@
  * Lines are handled as byte ranges, never as C strings, so NUL bytes and
  * binary data are just data. The buffer holds one maximal line plus its
  * "\r\n"; anything longer is refused without reading it all.
+ *
+ * The idle timeout is the socket's own (SO_RCVTIMEO, SO_SNDTIMEO, set by the
+ * parent, server.c): a read that waits that long fails with EAGAIN. Each read
+ * starts right after the last byte received or the last reply sent, so that
+ * is what the silence is counted from; a running SLEEP is not a read.
  */
 #include "protocol.h"
 
@@ -13,7 +18,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -25,17 +29,13 @@ enum outcome { KEEP_GOING, END_QUIT, END_CLOSE_NOW, END_FAILED };
 struct conn {
     int fd;
     const struct session *session;
-    long long last_activity; /* ms: last byte received or reply sent */
     char buf[LINE_MAX_BYTES + 2];
     size_t len;
 };
 
 static int reply(struct conn *c, const char *data, size_t len)
 {
-    if (write_all(c->fd, data, len) == -1)
-        return -1;
-    c->last_activity = monotonic_ms();
-    return 0;
+    return write_all(c->fd, data, len);
 }
 
 static int reply_text(struct conn *c, const char *text)
@@ -155,48 +155,17 @@ static enum outcome handle_buffer(struct conn *c)
     return reply_text(c, "ERR line too long\n") == 0 ? END_QUIT : END_CLOSE_NOW;
 }
 
-/* Waits for input until the idle deadline. 1 readable, 0 timed out, -1 error. */
-static int wait_for_input(struct conn *c)
-{
-    long timeout = c->session->idle_timeout;
-
-    for (;;) {
-        struct pollfd p = {.fd = c->fd, .events = POLLIN};
-        int wait = -1;
-        int r;
-
-        if (timeout > 0) {
-            long long left = c->last_activity + timeout * 1000 - monotonic_ms();
-            if (left <= 0)
-                return 0;
-            wait = (int)left;
-        }
-        r = poll(&p, 1, wait);
-        if (r == -1 && errno == EINTR)
-            continue;
-        if (r == -1)
-            return -1;
-        if (r > 0)
-            return 1;
-    }
-}
-
 static enum outcome converse(struct conn *c)
 {
     for (;;) {
-        ssize_t n;
         enum outcome o;
-        int r = wait_for_input(c);
+        ssize_t n = read(c->fd, c->buf + c->len, sizeof c->buf - c->len);
 
-        if (r == 0)
-            return reply_text(c, "ERR idle timeout\n") == 0 ? END_QUIT : END_CLOSE_NOW;
-        if (r == -1) {
-            log_msg(LOG_ERR, "poll client: %s", strerror(errno));
-            return END_FAILED;
-        }
-        n = read(c->fd, c->buf + c->len, sizeof c->buf - c->len);
+        /* A signal handler ran (SIGUSR1 sent to a child): the wait starts again. */
         if (n == -1 && errno == EINTR)
             continue;
+        if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK) && c->session->idle_timeout > 0)
+            return reply_text(c, "ERR idle timeout\n") == 0 ? END_QUIT : END_CLOSE_NOW;
         if (n == -1 && (errno == ECONNRESET || errno == ETIMEDOUT))
             return END_CLOSE_NOW;
         if (n == -1) {
@@ -206,7 +175,6 @@ static enum outcome converse(struct conn *c)
         if (n == 0)
             return END_CLOSE_NOW; /* the client hung up; whatever it left unfinished is dropped */
         c->len += (size_t)n;
-        c->last_activity = monotonic_ms();
         o = handle_buffer(c);
         if (o != KEEP_GOING)
             return o;
@@ -215,17 +183,11 @@ static enum outcome converse(struct conn *c)
 
 int protocol_serve(int fd, const struct session *session)
 {
-    struct conn c = {.fd = fd, .session = session, .last_activity = monotonic_ms()};
+    struct conn c = {.fd = fd, .session = session};
     char greeting[256];
     enum outcome o;
     int n;
 
-    /* A client that stops reading must not hold this child forever in write(). */
-    if (session->idle_timeout > 0) {
-        struct timeval tv = {.tv_sec = session->idle_timeout};
-        if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) == -1)
-            log_msg(LOG_ERR, "setsockopt SO_SNDTIMEO: %s", strerror(errno));
-    }
     n = snprintf(greeting, sizeof greeting, "HELLO %s pid=%ld%s\n", session->stage, (long)getpid(),
                  session->greeting_extra);
     if (n < 0 || (size_t)n >= sizeof greeting || reply(&c, greeting, (size_t)n) == -1)

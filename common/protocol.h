@@ -18,7 +18,7 @@
 struct session {
     const char *stage;          /* named in the greeting */
     const char *greeting_extra; /* appended to the greeting: " active=3 max=10" in parts 3-4 */
-    long idle_timeout;          /* seconds; 0 = never */
+    long idle_timeout;          /* seconds; 0 = never (the socket carries it: server.c) */
 };
 
 /*

@@ -587,6 +587,29 @@ check_idle_timeout() {
     each_stage check_idle_timeout
 }
 
+# A client that sends and never reads its replies: the child's writes fill
+# both socket buffers and block. The idle timeout bounds a blocked write too
+# (SO_SNDTIMEO, which the child's socket inherits from the listening one):
+# the child gives up and ends instead of waiting forever.
+check_client_that_never_reads() {
+    local st=$1 kid writer
+    start_daemon "$st" -t 1
+    connect_greeted "$DPORT"
+    kid=$(field_of "$GREETING" pid)
+    # 20 MB of ECHO lines of 1000 bytes, no reply ever read
+    yes "ECHO $(printf 'x%.0s' $(seq 995))" | head -n 20000 >&"$CONN" 2>/dev/null &
+    writer=$!
+    EXTRA_PIDS+=("$writer")
+    wait_for "the child to give up its blocked writes after 1 s" gone_or_zombie "$kid"
+    close_conn "$CONN"
+    kill "$writer" 2>/dev/null || true
+    wait "$writer" 2>/dev/null || true
+    alive "$DPID"
+}
+@test "protocol: a client that never reads its replies cannot hold a child (the timeout bounds writes too)" {
+    each_stage check_client_that_never_reads
+}
+
 check_no_idle_timeout() {
     local st=$1
     start_daemon "$st" -t 0
