@@ -369,9 +369,12 @@ int server_accept(struct server *s, struct sockaddr_in *peer)
             close_checked(client, "client socket");
             return -1;
         }
-        if (s->short_of_resources)
+        /* Written only when it changes: a write to a page a child shares
+         * costs the parent a copy of it. */
+        if (s->short_of_resources) {
             log_msg(LOG_INFO, "accepting again");
-        s->short_of_resources = false;
+            s->short_of_resources = false;
+        }
         return client;
     }
     switch (errno) {
