@@ -450,7 +450,7 @@ check_logfile_attacks() {
 # --- the line protocol -------------------------------------------------------
 
 check_protocol() {
-    local st=$1 started elapsed
+    local st=$1 started elapsed raw
     start_daemon "$st"
     connect_greeted "$DPORT"
     [[ $GREETING =~ ^HELLO\ $st\ pid=([0-9]+)( active=1 max=10)?$ ]]
@@ -479,9 +479,11 @@ check_protocol() {
         send_line "$CONN" "$bad"
         read_line "$CONN" && [ "$LINE" = "ERR unknown command" ]
     done
-    # CRLF: the \r is not part of the command
+    # CRLF: the \r is not part of the command, nor of what ECHO sends back
     printf 'PING\r\n' >&"$CONN"
     read_line "$CONN" && [ "$LINE" = PONG ]
+    printf 'ECHO crlf\r\n' >&"$CONN"
+    IFS= read -r -t "$(scaled 5)" -u "$CONN" raw && [ "$raw" = crlf ]
     # several commands in one packet, answered in order
     printf 'PING\nECHO a\nECHO b\n' >&"$CONN"
     read_line "$CONN" && [ "$LINE" = PONG ]
