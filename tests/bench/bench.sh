@@ -11,8 +11,12 @@
 # once per round, in turn), so a slow moment of the machine hits all alike.
 #
 # Prints a Markdown table: median sessions/s, p50 and p99 latency, the
-# slowest session, and the median of each round's ratio to the floor.
-# Figures only: nothing here fails for being slow.
+# slowest session, and the median of each round's ratio to the floor. Then
+# the machine-independent figure beside those noisy ones: system calls per
+# session, the server's parent and its children apart (strace -f, 300
+# sessions at concurrency 1, start-up and shutdown left out; skipped with a
+# note where strace cannot trace). Figures only: nothing here fails for
+# being slow. tests/bench/BUDGET.md says where a session's time goes.
 set -uo pipefail
 source "$(dirname "$0")/../../tools/lib.sh"
 
@@ -43,11 +47,12 @@ start_server() {
     case $1 in
     floor | part*)
         if [ "$1" = floor ]; then
-            "$TOOLS_DIR/floor" 0 >"$out" 2>"$WORK/$1.log" 3>&- &
+            "${UNDER[@]}" "$TOOLS_DIR/floor" 0 >"$out" 2>"$WORK/$1.log" 3>&- &
         else
             local limit=()
             case $1 in part3-* | part4-*) limit=(-m 10000) ;; esac
-            "$BIN_DIR/$1/daemon" -f -p 0 "${limit[@]}" -l "$WORK/$1.log" >"$out" 2>&1 3>&- &
+            rm -f "$WORK/$1.log"
+            "${UNDER[@]}" "$BIN_DIR/$1/daemon" -f -p 0 "${limit[@]}" -l "$WORK/$1.log" >"$out" 2>&1 3>&- &
         fi
         SERVER_PID=$!
         poll 10000 grep -q '^listening on ' "$out" || return 1
@@ -57,9 +62,9 @@ start_server() {
         for tries in 1 2 3 4 5; do
             port=$((20000 + RANDOM % 30000))
             if [ "$1" = socat ]; then
-                socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork,max-children=64,backlog=1024" PIPE 2>"$WORK/$1.log" 3>&- &
+                "${UNDER[@]}" socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork,max-children=64,backlog=1024" PIPE 2>"$WORK/$1.log" 3>&- &
             else
-                tcpserver -c 64 -b 1024 -H -R -l 0 127.0.0.1 "$port" "$TOOLS_DIR/handler" 2>"$WORK/$1.log" 3>&- &
+                "${UNDER[@]}" tcpserver -c 64 -b 1024 -H -R -l 0 127.0.0.1 "$port" "$TOOLS_DIR/handler" 2>"$WORK/$1.log" 3>&- &
             fi
             SERVER_PID=$!
             if poll 5000 port_answers "$port"; then
@@ -93,6 +98,40 @@ measure() {
     out=$("$TOOLS_DIR/loadgen" -p "$PORT" -n "$n" -c "$c" -m "$mode" -t 10000)
     stop_server
     echo "$ROUND $name $c $(sed -n 's/.* busy=\([0-9]*\) errors=\([0-9]*\) .* rate=\([0-9]*\)\/s p50_us=\([0-9]*\) p99_us=\([0-9]*\) max_us=\([0-9]*\).*/\3 \4 \5 \6 \1 \2/p' <<<"$out")" >>"$WORK/results"
+}
+
+# What runs the server: nothing, or strace (syscalls below).
+UNDER=(env)
+
+# syscalls NAME: one line, "NAME PARENT CHILDREN", the system calls per
+# session of the server's first process and of all the others (its
+# children, and what they exec), counted by strace -f between two instants:
+# after a warm-up, and before the shutdown.
+SC_SESSIONS=${BENCH_SYSCALL_SESSIONS:-300}
+syscalls() {
+    local name=$1 trace=$WORK/$1.strace mode=close t0 t1 server
+    [ "$name" = socat ] && mode=echo
+    UNDER=(strace -f -qq -ttt -o "$trace")
+    start_server "$name" || {
+        UNDER=(env)
+        return 1
+    }
+    UNDER=(env)
+    server=$(cat "/proc/$SERVER_PID/task/$SERVER_PID/children") # strace's child: the server
+    "$TOOLS_DIR/loadgen" -p "$PORT" -n 50 -c 1 -m "$mode" >/dev/null
+    t0=$EPOCHREALTIME
+    "$TOOLS_DIR/loadgen" -p "$PORT" -n "$SC_SESSIONS" -c 1 -m "$mode" >/dev/null
+    t1=$EPOCHREALTIME
+    kill -TERM "$server" 2>/dev/null
+    wait "$SERVER_PID" 2>/dev/null # strace ends with its tracee
+    SERVER_PID=
+    # a call cut in two by a signal ("<... resumed>") counts once; signal
+    # deliveries and exits (--- and +++ lines) are not calls
+    awk -v t0="${t0/,/.}" -v t1="${t1/,/.}" -v p="$server" -v n="$SC_SESSIONS" -v name="$name" '
+        $2 + 0 < t0 || $2 + 0 > t1 || $3 ~ /^(---|\+\+\+|<\.\.\.)/ { next }
+        { if ($1 == p) parent++; else child++ }
+        END { printf "%s %.1f %.1f\n", name, parent / n, child / n }' "$trace"
+    rm -f "$trace"
 }
 
 started=$(now_ms)
@@ -132,6 +171,18 @@ awk -v servers="${servers[*]}" '
             }
         }
     }' "$WORK/results"
+echo
+if err=$(strace -f -qq -o /dev/null true 2>&1); then
+    echo "System calls per session (strace -f, $SC_SESSIONS sessions at concurrency 1):"
+    echo
+    echo "| server | parent | children | total |"
+    echo "| --- | ---: | ---: | ---: |"
+    for s in "${servers[@]}"; do
+        syscalls "$s" | awk '{ printf "| %s | %s | %s | %.1f |\n", $1, $2, $3, $2 + $3 }'
+    done
+else
+    notes+=("system calls per session: not counted, strace cannot trace here (${err:-not installed}; apt-get install strace)")
+fi
 for n in "${notes[@]}"; do echo; echo "Note: $n"; done
 echo
 echo "socat runs in echo mode (PIPE): one round trip per session instead of two (greeting, then PING)."
