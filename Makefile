@@ -12,6 +12,7 @@
 #   make trace STAGE=... K=5  the kernel's record of a frozen burst's signals [SOURCE=strace]
 #   make doctor          what this machine has and lacks, with the packages
 #   make check-docs      every command the READMEs show, run and checked  [FILES=...]
+#   make container-test  the development container built, and demo and test run in it
 #
 # A stage is any folder named part*/: every target picks up a new one.
 
@@ -149,6 +150,13 @@ diff:
 	test -n "$$prev" || { echo "no stage named $(STAGE)" >&2; exit 2; }; \
 	test "$$prev" != "$(STAGE)" || { echo "$(STAGE) is the first stage: nothing before it" >&2; exit 2; }; \
 	diff -u "$$prev/daemon.c" "$(STAGE)/daemon.c"; test $$? -le 1
+
+# The development container (.devcontainer/) built from this clone, and
+# make demo and make test run inside it as its normal user (podman or docker;
+# CI runs it). Removes what it made.
+.PHONY: container-test
+container-test:
+	@tests/scripts/container-test.sh
 
 # Longer load and fault runs than make test, with their figures (not in CI).
 stress: all tools bats-ready

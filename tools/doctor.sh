@@ -108,6 +108,8 @@ declare -A msg_en=(
     [trace_strace]='make trace will use strace -f (the kernel'"'"'s record needs root)'
     [trace_none]='make trace cannot run here: %s'
 
+    [container]='container'
+    [container_in]='inside a container (%s): System V IPC has its own namespace here; tracefs needs root and a container started with --privileged, so make trace uses strace (README.md, "In a container")'
     [bpftrace]='bpftrace'
     [bpftrace_ok]='%s: part 3'"'"'s README reads the same tracepoint with it (as root, tracefs mounted)'
     [bpftrace_none]='no bpftrace: part 3'"'"'s README shows the kernel'"'"'s verdicts with it too, as root (optional: sudo apt-get install bpftrace)'
@@ -202,6 +204,8 @@ declare -A msg_pl=(
     [trace_strace]='make trace użyje strace -f (zapis jądra wymaga uprawnień roota)'
     [trace_none]='make trace nie może tu działać: %s'
 
+    [container]='kontener'
+    [container_in]='wewnątrz kontenera (%s): System V IPC ma tu własną przestrzeń nazw; tracefs wymaga roota i kontenera uruchomionego z --privileged, więc make trace użyje strace (README.pl.md, „W kontenerze”)'
     [bpftrace]='bpftrace'
     [bpftrace_ok]='%s: README etapu 3 czyta nim ten sam punkt śledzenia (jako root, z zamontowanym tracefs)'
     [bpftrace_none]='nie ma bpftrace: README etapu 3 pokazuje nim także werdykty jądra, jako root (opcjonalnie: sudo apt-get install bpftrace)'
@@ -531,6 +535,24 @@ check_tracing() {
     esac
 }
 
+# Inside a container the tracing lines below read differently: say so first.
+container_name() {
+    if [ -n "${FORKD_CONTAINER:-}" ]; then
+        echo "the course's development container"
+    elif [ -f /run/.containerenv ]; then
+        echo "podman"
+    elif [ -f /.dockerenv ]; then
+        echo "docker"
+    else
+        return 1
+    fi
+}
+check_container() {
+    local name
+    name=$(container_name) && note container "$(msg container_in "$name")"
+    return 0
+}
+
 # Optional, and large (it brings LLVM): a note, never a package to install.
 check_bpftrace() {
     if have bpftrace; then
@@ -560,6 +582,7 @@ check_bats
 check_nc
 check_strace
 check_ports
+check_container
 check_tracing
 check_bpftrace
 check_git
