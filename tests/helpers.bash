@@ -379,7 +379,8 @@ remove_stray_ipc() {
 close_all_conns() {
     local fd
     for fd in "${CONN_FDS[@]}"; do
-        exec {fd}>&- 2>/dev/null || true
+        # (braces: "exec ... 2>/dev/null" would silence stderr for good)
+        { exec {fd}>&-; } 2>/dev/null || true
     done
     CONN_FDS=()
 }
