@@ -8,6 +8,7 @@
 #   make diff STAGE=...  what a stage changes in daemon.c against the one before
 #   make valgrind | sanitize | musl | lint | stress | bench | bench-counter
 #   make exercise EX=part3-1 | solution EX=part3-1 | reset STAGE=... [FORCE=1]
+#   make hint EX=part3-1 [N=2] | grade   (graduated hints; every exercise's score)
 #   make check-exercises | watch STAGE=...  (keys: f freezes the daemon, t thaws it)
 #   make trace STAGE=... K=5  the kernel's record of a frozen burst's signals [SOURCE=strace]
 #   make doctor          what this machine has and lacks, with the packages
@@ -104,10 +105,22 @@ doctor:
 	@tools/doctor.sh
 
 # One exercise's checker against your working tree: make exercise EX=part3-1
+# [ITERS=N: rounds of each race, 3 by default]. When it passes on work of
+# your own, the work is saved in build/exercises/passed/ for make grade.
 exercise: all $(TOOLDIR)/reaper bats-ready
 	@test -n "$(EX)" || { echo "usage: make exercise EX=part3-1 (the exercises: $(notdir $(basename $(wildcard tests/exercises/*.bats))))" >&2; exit 2; }
 	@test -f tests/exercises/$(EX).bats || { echo "no exercise $(EX) (the exercises: $(notdir $(basename $(wildcard tests/exercises/*.bats))))" >&2; exit 2; }
-	@FORKD_BIN_DIR=$(BINDIR) $(TOOLDIR)/reaper $(BATS) tests/exercises/$(EX).bats
+	@FORKD_BIN_DIR=$(BINDIR) $(if $(ITERS),FORKD_ITERS=$(ITERS)) tools/exercise.sh check $(EX)
+
+# Every exercise's state and points, a total and a JSON line, checked in
+# temporary copies: your working tree is never touched.
+.PHONY: grade hint
+grade: bats-ready
+	@tools/exercise.sh grade
+
+# make hint EX=part3-1 [N=1|2|3]: graduated hints, the next one by default.
+hint:
+	@tools/exercise.sh hint "$(EX)" "$(N)"
 
 # make solution EX=part3-1: the reference solution, applied to its stage.
 # make reset STAGE=part3-signals-bug (or EX=part3-1): the stage's code as

@@ -10,6 +10,14 @@
 #                                  that is a reference solution (make test
 #                                  prints it first and in its summary); exit
 #                                  1 if one does, 0 if none
+#   exercise.sh check EX           make exercise: the checker against your
+#                                  working tree; when it passes on work of
+#                                  your own (not the reference solution),
+#                                  that work is saved for make grade
+#   exercise.sh grade              make grade: every exercise's state and
+#                                  points, a total and a JSON line; checked
+#                                  in temporary copies, never in your tree
+#   exercise.sh hint EX [N]        make hint: hint N of 3 (default: the next)
 #   exercise.sh counter-test-skipped FILE
 #                                  writes FILE, a stand-in for part 4's unit
 #                                  test when an exercise changed counter.h
@@ -45,6 +53,26 @@ declare -A msg_en=(
     [changed_solution]='%s differs from the course as committed (%s): it holds the reference solution of exercise %s.'
     [changed_own]='%s differs from the course as committed (%s): changes of yours, not a reference solution.'
     [changed_why]='  Its lesson tests assert the course'"'"'s own behaviour (%s), so some of them fail on purpose while the stage is changed. Check exercise work with make exercise EX=<id> (this stage'"'"'s: %s); make reset STAGE=%s brings the course back.'
+    [usage_check]='usage: make exercise EX=<exercise>; the exercises: %s'
+    [passed_saved]='make exercise: passed; your work on %s is saved in %s (make grade counts it, also after make reset)'
+    [passed_solution]='make exercise: passed with the reference solution of %s (make solution): make grade counts it as passed while it is in place, and does not save it'
+    [grade_title]='make grade: every exercise, checked in temporary copies of this repository (your files are not touched)'
+    [grade_head]='exercise|stage|points|state'
+    [st_passed]='passed'
+    [st_passed_ref]='passed (the reference solution)'
+    [st_failed]='failed'
+    [st_not_started]='not started'
+    [st_earlier]='passed earlier (saved by make exercise)'
+    [why_no_build]='the stage does not build'
+    [why_stale]='saved work no longer applies to this commit'
+    [why_unknown]='the checker failed (make exercise EX=%s says why)'
+    [grade_total]='Score: %s/%s'
+    [grade_slow]='(checking %s: building and running its checker...)'
+    [usage_hint]='usage: make hint EX=<exercise> [N=1|2|3]; the exercises: %s'
+    [no_hint]='make hint: no hints for %s'
+    [hint_title]='%s, hint %s of 3:'
+    [hint_next]='next: make hint EX=%s N=%s'
+    [hint_last]='that was the last hint; make solution EX=%s applies the reference solution (make reset EX=%s undoes it)'
     [counter_skip]='counter_test: skipped: part4-shm-semaphore/counter.h no longer declares what tests/tools/counter_test.c uses (an exercise replaced the counter); make reset STAGE=part4-shm-semaphore brings it back'
 )
 # shellcheck disable=SC2034
@@ -68,6 +96,26 @@ declare -A msg_pl=(
     [changed_solution]='%s różni się od kursu z ostatniego commitu (%s): zawiera wzorcowe rozwiązanie ćwiczenia %s.'
     [changed_own]='%s różni się od kursu z ostatniego commitu (%s): to Twoje zmiany, nie wzorcowe rozwiązanie.'
     [changed_why]='  Testy lekcji tego etapu sprawdzają zachowanie samego kursu (%s), więc część z nich celowo nie przechodzi, dopóki etap jest zmieniony. Pracę nad ćwiczeniem sprawdza make exercise EX=<id> (ćwiczenia tego etapu: %s); make reset STAGE=%s przywraca kurs.'
+    [usage_check]='użycie: make exercise EX=<ćwiczenie>; ćwiczenia: %s'
+    [passed_saved]='make exercise: zaliczone; Twoja praca nad %s jest zapisana w %s (make grade ją liczy, także po make reset)'
+    [passed_solution]='make exercise: zaliczone wzorcowym rozwiązaniem %s (make solution): make grade liczy je jako zaliczone, dopóki jest na miejscu, i go nie zapisuje'
+    [grade_title]='make grade: wszystkie ćwiczenia, sprawdzane w tymczasowych kopiach repozytorium (Twoje pliki zostają nietknięte)'
+    [grade_head]='ćwiczenie|etap|punkty|stan'
+    [st_passed]='zaliczone'
+    [st_passed_ref]='zaliczone (wzorcowe rozwiązanie)'
+    [st_failed]='niezaliczone'
+    [st_not_started]='nierozpoczęte'
+    [st_earlier]='zaliczone wcześniej (zapisane przez make exercise)'
+    [why_no_build]='etap się nie kompiluje'
+    [why_stale]='zapisana praca nie daje się już nałożyć na ten commit'
+    [why_unknown]='test sprawdzający nie przeszedł (make exercise EX=%s powie dlaczego)'
+    [grade_total]='Wynik: %s/%s'
+    [grade_slow]='(sprawdzam %s: kompilacja i test sprawdzający...)'
+    [usage_hint]='użycie: make hint EX=<ćwiczenie> [N=1|2|3]; ćwiczenia: %s'
+    [no_hint]='make hint: brak podpowiedzi do %s'
+    [hint_title]='%s, podpowiedź %s z 3:'
+    [hint_next]='następna: make hint EX=%s N=%s'
+    [hint_last]='to była ostatnia podpowiedź; make solution EX=%s nakłada wzorcowe rozwiązanie (make reset EX=%s je cofa)'
     [counter_skip]='counter_test: pominięty: part4-shm-semaphore/counter.h nie deklaruje już tego, czego używa tests/tools/counter_test.c (ćwiczenie wymieniło licznik); make reset STAGE=part4-shm-semaphore go przywróci'
 )
 
@@ -237,6 +285,175 @@ changed() {
     return $((any))
 }
 
+# --- make exercise, make grade, make hint -------------------------------------
+
+passed_dir=$root/build/exercises/passed
+hints_seen=$root/build/exercises/hints
+# Points by difficulty (the statements say easy, medium or hard).
+declare -A points=([part1-1]=1 [part1-2]=2 [part2-1]=1 [part2-2]=2
+    [part3-1]=1 [part3-2]=2 [part4-1]=3 [part4-2]=3)
+points_of() { echo "${points[$1]:-1}"; }
+
+known_exercise() { [ -n "$1" ] && [ -f "$solutions/$1.patch" ] && [ -f "$root/tests/exercises/$1.bats" ]; }
+
+# The code of a stage that differs from the last commit, as a patch: the
+# tracked files, and any .c file git does not know (make compiles it).
+stage_diff() {
+    local stage=$1 f code
+    mapfile -t code < <(code_of "$stage")
+    git -C "$root" diff HEAD -- "${code[@]}"
+    git -C "$root" ls-files --others --exclude-standard -- "${code[@]}" | while read -r f; do
+        git -C "$root" diff --no-index -- /dev/null "$f"
+    done
+    return 0
+}
+
+check() {
+    local ex=$1 stage status file
+    known_exercise "$ex" || {
+        say usage_check "$(exercises)"
+        return 2
+    }
+    (cd "$root" && "${FORKD_TOOLS_DIR:-$root/build/tools}/reaper" "${BATS:-bats}" "tests/exercises/$ex.bats")
+    status=$?
+    [ "$status" -eq 0 ] && in_git || return "$status"
+    stage=$(patch_stage "$solutions/$ex.patch")
+    if holds_solution "$solutions/$ex.patch"; then
+        tell passed_solution "$ex"
+        return 0
+    fi
+    [ -n "$(stage_diff "$stage")" ] || return 0
+    mkdir -p "$passed_dir" || return 1
+    file=$passed_dir/$ex.patch
+    {
+        echo "# make exercise EX=$ex passed on $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+        echo "# applies to commit $(git -C "$root" rev-parse HEAD)"
+        stage_diff "$stage"
+    } >"$file" || return 1
+    tell passed_saved "$stage" "${file#"$root"/}"
+}
+
+# A temporary copy of the committed tree (its checkers included), with
+# tests/node_modules shared; prints its path.
+grade_tree() {
+    local dir
+    dir=$(mktemp -d "$grade_tmp/tree.XXXXXX") || return 1
+    git -C "$root" archive HEAD | tar -x -C "$dir" || return 1
+    [ -d "$root/tests/node_modules" ] && ln -s "$root/tests/node_modules" "$dir/tests/node_modules"
+    echo "$dir"
+}
+
+# Overlays the working tree's code of stage onto tree.
+overlay_stage() {
+    local tree=$1 stage=$2 f code
+    mapfile -t code < <(code_of "$stage")
+    { changed_files "${code[@]}"; git -C "$root" ls-files --others --exclude-standard -- "${code[@]}"; } |
+        while read -r f; do
+            if [ -e "$root/$f" ]; then cp "$root/$f" "$tree/$f"; else rm -f "$tree/$f"; fi
+        done
+}
+
+# run_in TREE EX: builds TREE and runs EX's checker there (in English, so
+# that the reason can be read back); 0 when it passes. WHY: the first line
+# of its reason otherwise.
+run_in() {
+    local tree=$1 ex=$2 out
+    WHY=
+    if ! make -s -C "$tree" all "$tree/build/tools/reaper" >"$tree/build.out" 2>&1; then
+        WHY=$(msg why_no_build)
+        return 1
+    fi
+    out=$(cd "$tree" && FORKD_BIN_DIR=$tree FORKD_TOOLS_DIR=$tree/build/tools FORKD_LANG=$FORKD_MSG_LANG \
+        FORKD_NO_HINTS=1 "$tree/build/tools/reaper" "${BATS:-bats}" "tests/exercises/$ex.bats" 2>&1) && return 0
+    WHY=$(sed -n 's/^# //p' <<<"$out" | grep -v '^(from function\|^ *in test file\|^ *from function\|^`' | head -n 1)
+    [ -n "$WHY" ] || WHY=$(msg why_unknown "$ex")
+    return 1
+}
+
+grade() {
+    local ex stage state why pts max total=0 maxsum=0 json= tree saved ref label h1 h2 h3 h4
+    local -A stage_tree=()
+    in_git || { say no_git grade "$root"; return 1; }
+    grade_tmp=$(mktemp -d "${TMPDIR:-/tmp}/forkd-grade.XXXXXX") || return 1
+    trap 'rm -rf "$grade_tmp"' EXIT
+    tell grade_title
+    echo
+    IFS='|' read -r h1 h2 h3 h4 <<<"$(msg grade_head)"
+    printf '%s  %s  %s  %s\n' "$(pad 9 "$h1")" "$(pad 20 "$h2")" "$(pad 7 "$h3")" "$h4" >"$grade_tmp/table"
+    for ex in $(exercises); do
+        stage=$(patch_stage "$solutions/$ex.patch")
+        max=$(points_of "$ex")
+        state=not_started why= ref=
+        saved=$passed_dir/$ex.patch
+        if [ -n "$(stage_diff "$stage")" ]; then
+            echo "$(msg grade_slow "$ex")" >&2
+            if [ -z "${stage_tree[$stage]:-}" ]; then
+                tree=$(grade_tree) || return 1
+                overlay_stage "$tree" "$stage"
+                stage_tree[$stage]=$tree
+            fi
+            if run_in "${stage_tree[$stage]}" "$ex"; then
+                state=passed
+                holds_solution "$solutions/$ex.patch" && ref=1
+            else
+                state=failed
+                why=$WHY
+            fi
+        fi
+        if [ "$state" != passed ] && [ -f "$saved" ]; then
+            echo "$(msg grade_slow "$ex")" >&2
+            tree=$(grade_tree) || return 1
+            if ! (cd "$tree" && git apply "$saved" 2>/dev/null); then
+                [ "$state" = failed ] || { state=failed why=$(msg why_stale); }
+            elif run_in "$tree" "$ex"; then
+                state=earlier why=
+            elif [ "$state" != failed ]; then
+                state=failed why=$WHY
+            fi
+        fi
+        pts=0
+        case $state in passed | earlier) pts=$max ;; esac
+        total=$((total + pts)) maxsum=$((maxsum + max))
+        case $state in
+        passed) label=$(msg "$([ -n "$ref" ] && echo st_passed_ref || echo st_passed)") ;;
+        earlier) label=$(msg st_earlier) ;;
+        failed) label="$(msg st_failed): $why" ;;
+        *) label=$(msg st_not_started) ;;
+        esac
+        printf '%s  %s  %s  %s\n' "$(pad 9 "$ex")" "$(pad 20 "$stage")" "$(pad 7 "$pts/$max")" "$label" >>"$grade_tmp/table"
+        json+="${json:+,}{\"id\":\"$ex\",\"stage\":\"$stage\",\"state\":\"$(sed 's/_/ /; s/^earlier$/passed earlier/' <<<"$state")\",\"points\":$pts,\"max\":$max${ref:+,\"reference_solution\":true}}"
+    done
+    cat "$grade_tmp/table"
+    echo
+    tell grade_total "$total" "$maxsum"
+    printf '{"score":%s,"max":%s,"exercises":[%s]}\n' "$total" "$maxsum" "$json"
+}
+
+hint() {
+    local ex=$1 n=${2:-} file last
+    known_exercise "$ex" || {
+        say usage_hint "$(exercises)"
+        return 2
+    }
+    file=$root/tests/exercises/hints/$ex.md
+    [ "$FORKD_MSG_LANG" = pl ] && [ -f "$root/tests/exercises/hints/$ex.pl.md" ] && file=$root/tests/exercises/hints/$ex.pl.md
+    [ -f "$file" ] || { say no_hint "$ex"; return 1; }
+    last=$(cat "$hints_seen/$ex" 2>/dev/null || echo 0)
+    if [ -z "$n" ]; then
+        n=$((last + 1))
+        [ "$n" -le 3 ] || n=3
+    fi
+    [[ $n =~ ^[123]$ ]] || { say usage_hint "$(exercises)"; return 2; }
+    tell hint_title "$ex" "$n"
+    # the section's lines, without the blank ones around them
+    awk -v n="$n" '/^## / { on = ($2 == n); next } on && /./ { while (blank-- > 0) print ""; blank = 0; print; seen = 1; next }
+                   on && seen { blank++ }' "$file"
+    if [ "$n" -gt "$last" ]; then
+        mkdir -p "$hints_seen" && echo "$n" >"$hints_seen/$ex"
+    fi
+    if [ "$n" -lt 3 ]; then tell hint_next "$ex" $((n + 1)); else tell hint_last "$ex" "$ex"; fi
+}
+
 # A stand-in for tests/tools/counter_test: says why it did not run and
 # exits 77 (skipped), which the part 4 suite reports as a skip.
 counter_test_skipped() {
@@ -254,9 +471,12 @@ changed)
     shift
     changed "$@"
     ;;
+check) check "${2:-}" ;;
+grade) grade ;;
+hint) hint "${2:-}" "${3:-}" ;;
 counter-test-skipped) counter_test_skipped "$2" ;;
 *)
-    echo "usage: $0 solution EX | reset STAGE|EX | changed [STAGE...] | counter-test-skipped FILE" >&2
+    echo "usage: $0 solution EX | reset STAGE|EX | changed [STAGE...] | check EX | grade | hint EX [N] | counter-test-skipped FILE" >&2
     exit 2
     ;;
 esac

@@ -10,18 +10,42 @@ load ../helpers
 msg_en+=(
     [saw]='%s: saw %s, expected %s'
     [saw_why]='%s: saw %s, expected %s: %s'
+    [hint_next]='stuck? make hint EX=%s N=%s'
+    [hint_done]='stuck after all three hints? make solution EX=%s shows the reference solution (make reset EX=%s undoes it)'
 )
 msg_pl+=(
     [saw]='%s: jest %s, a powinno być %s'
     [saw_why]='%s: jest %s, a powinno być %s: %s'
+    [hint_next]='utknąłeś? make hint EX=%s N=%s'
+    [hint_done]='utknąłeś mimo trzech podpowiedzi? make solution EX=%s pokaże wzorcowe rozwiązanie (make reset EX=%s je cofnie)'
 )
+
+# This checker's exercise, from its file name (part3-1.bats: part3-1).
+EXERCISE=$(basename "$BATS_TEST_FILENAME" .bats)
+# How many rounds a race is run (make exercise ITERS=N): a wrong solution
+# must not pass by luck. Three keeps make exercise well under 30 s.
+ITERS=${FORKD_ITERS:-3}
 
 # say KEY [ARG...]: one sentence on stderr, which bats shows under a failure.
 say() { msgln "$@" >&2; }
 
-# fail_because KEY [ARG...]: says it and fails.
+# The hint to read next (make hint remembers the last one shown), after a
+# failure's sentence. make grade reads the sentence alone (FORKD_NO_HINTS).
+say_next_hint() {
+    local seen
+    [ -z "${FORKD_NO_HINTS:-}" ] || return 0
+    seen=$(cat "$FORKD_ROOT/build/exercises/hints/$EXERCISE" 2>/dev/null || echo 0)
+    if [ "$seen" -lt 3 ]; then
+        say hint_next "$EXERCISE" $((seen + 1))
+    else
+        say hint_done "$EXERCISE" "$EXERCISE"
+    fi
+}
+
+# fail_because KEY [ARG...]: says it, names the next hint, and fails.
 fail_because() {
     say "$@"
+    say_next_hint
     return 1
 }
 
@@ -34,6 +58,7 @@ expect() {
     else
         say saw "$1" "$2" "$3"
     fi
+    say_next_hint
     return 1
 }
 
@@ -43,6 +68,22 @@ within() {
     local ms=$1
     shift
     WAIT_MS=$ms wait_for "$*" "$@" 2>/dev/null
+}
+
+# lone_client_is_first MAX: a client alone is greeted active=1 max=MAX.
+# GREETING: what it got (a greeting, a BUSY line, or nothing). Poll it with
+# within: signals queued for the parent are handled one per turn of its loop.
+lone_client_is_first() {
+    GREETING=
+    connect "$DPORT"
+    read_line "$CONN" || {
+        close_conn "$CONN"
+        return 1
+    }
+    GREETING=$LINE
+    close_conn "$CONN"
+    wait_for "the probe's child reaped" no_children "$DPID" || return 1
+    [[ $GREETING == "HELLO "*" active=1 max=$1" ]]
 }
 
 # The children of the daemon as ps shows them: printed under a failure.

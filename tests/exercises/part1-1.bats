@@ -41,19 +41,22 @@ all_gone() {
 }
 
 @test "$(msg t_burst)" {
+    local round
     start_daemon part1-fork -t 0
-    hold 10 "$DPORT"
-    kill -STOP "$DPID"
-    wait_for "daemon stopped" is_stopped "$DPID"
-    close_held
-    # No client will come and the daemon cannot run: only the kernel can
-    # make these children go away.
-    if ! within 5000 all_gone "${KIDS[@]}"; then
-        show_children
-        expect "$(msg zombies_stopped)" "$(count_zombies "$DPID")" 0 "$(msg why_stopped)"
-    fi
-    kill -CONT "$DPID"
-    expect "$(msg children_left)" "$(count_children "$DPID")" 0
+    for round in $(seq "$ITERS"); do
+        hold 10 "$DPORT"
+        kill -STOP "$DPID"
+        wait_for "daemon stopped" is_stopped "$DPID"
+        close_held
+        # No client will come and the daemon cannot run: only the kernel can
+        # make these children go away.
+        if ! within 5000 all_gone "${KIDS[@]}"; then
+            show_children
+            expect "$(msg zombies_stopped)" "$(count_zombies "$DPID")" 0 "$(msg why_stopped)"
+        fi
+        kill -CONT "$DPID"
+        expect "$(msg children_left)" "$(count_children "$DPID")" 0
+    done
 }
 
 @test "$(msg t_price)" {

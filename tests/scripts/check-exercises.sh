@@ -3,7 +3,11 @@
 # both ways. For each tests/exercises/EX.bats, in a temporary copy of the
 # tree: the checker must FAIL on the untouched stages, and PASS once
 # tests/exercises/solutions/EX.patch is applied. A checker that cannot fail
-# or cannot pass checks nothing.
+# or cannot pass checks nothing. Then each typical wrong solution,
+# tests/exercises/mistakes/EX-*.patch, must make it FAIL with the message
+# the patch's "Expect:" line names (in English): a checker that passes a
+# mistake, or reports it in words that do not point at it, teaches nothing.
+# And every exercise has its three hints, in English and in Polish.
 #
 # The stages come from the last commit (untouched, whatever is being edited
 # in the working tree); the checkers and solutions from the working tree.
@@ -36,6 +40,42 @@ fresh_copy() {
 # run_checker DIR EX: the checker against DIR's daemons; its output in DIR/EX.out.
 run_checker() {
     (cd "$1" && FORKD_BIN_DIR="$1" "$reaper" "$bats" "tests/exercises/$2.bats") >"$1/$2.out" 2>&1
+}
+
+# check_mistake EX PATCH: EX's checker fails on PATCH (after the reference
+# solution, if its "Applies to:" line says so), for the reason its
+# "Expect:" line gives.
+check_mistake() {
+    local ex=$1 patch=$2 name expect copy
+    name=$(basename "$patch" .patch)
+    expect=$(sed -n 's/^Expect: //p' "$patch" | head -n 1)
+    copy=$tmp/$name
+    if [ -z "$expect" ]; then
+        echo "$name: BAD: no Expect: line"
+        return 1
+    fi
+    fresh_copy "$copy"
+    if grep -q '^Applies to: the stage with the reference solution' "$patch" &&
+        ! (cd "$copy" && git apply "$root/tests/exercises/solutions/$ex.patch"); then
+        echo "$name: BAD: the reference solution does not apply"
+        return 1
+    fi
+    if ! (cd "$copy" && git apply "$patch") || ! make -s -C "$copy" all >"$copy/build.out" 2>&1; then
+        echo "$name: BAD: the mistake does not apply or build"
+        cat "$copy/build.out" 2>/dev/null
+        return 1
+    fi
+    if FORKD_LANG=en run_checker "$copy" "$ex"; then
+        echo "$name: BAD: the checker passes this mistake"
+        return 1
+    fi
+    if ! grep -qF -- "$expect" "$copy/$ex.out"; then
+        echo "$name: BAD: the checker fails, but without saying \"$expect\":"
+        cat "$copy/$ex.out"
+        return 1
+    fi
+    echo "$name: ok (fails: \"$expect\")"
+    rm -rf "$copy"
 }
 
 failed=0
@@ -82,6 +122,17 @@ for ex in "${exercises[@]}"; do
     fi
     echo "$ex: ok (untouched: $before failing test(s); with the solution: all pass) $(($(date +%s) - started)) s"
     rm -rf "$copy"
+    for mistake in "$root"/tests/exercises/mistakes/"$ex"-*.patch; do
+        [ -f "$mistake" ] || continue
+        check_mistake "$ex" "$mistake" || failed=1
+    done
+    for lang in md pl.md; do
+        hints=$root/tests/exercises/hints/$ex.$lang
+        if [ "$(grep -c '^## [123]$' "$hints" 2>/dev/null)" != 3 ]; then
+            echo "$ex: BAD: $hints does not hold hints 1, 2 and 3"
+            failed=1
+        fi
+    done
 done
-[ "$failed" -eq 0 ] && echo "check-exercises: every checker fails without its solution and passes with it"
+[ "$failed" -eq 0 ] && echo "check-exercises: every checker fails without its solution, passes with it, fails each typical mistake with its message, and has its hints"
 exit "$failed"
