@@ -365,7 +365,9 @@ run_in() {
     fi
     out=$(cd "$tree" && FORKD_BIN_DIR=$tree FORKD_TOOLS_DIR=$tree/build/tools FORKD_LANG=$FORKD_MSG_LANG \
         FORKD_NO_HINTS=1 "$tree/build/tools/reaper" "${BATS:-bats}" "tests/exercises/$ex.bats" 2>&1) && return 0
-    WHY=$(sed -n 's/^# //p' <<<"$out" | grep -v '^(from function\|^ *in test file\|^ *from function\|^`' | head -n 1)
+    # the checker's own sentence: not bats' trace of the failing line, nor
+    # the ps listing a checker prints before it
+    WHY=$(sed -n 's/^# *//p' <<<"$out" | grep -v '^(from function\|^in test file\|^from function\|^`\|^PID \|^[0-9][0-9]* [A-Z]' | head -n 1)
     [ -n "$WHY" ] || WHY=$(msg why_unknown "$ex")
     return 1
 }
