@@ -207,8 +207,8 @@ declare -A msg_pl=(
     [container]='kontener'
     [container_in]='wewnątrz kontenera (%s): System V IPC ma tu własną przestrzeń nazw; tracefs wymaga roota i kontenera uruchomionego z --privileged, więc make trace użyje strace (README.pl.md, „W kontenerze”)'
     [bpftrace]='bpftrace'
-    [bpftrace_ok]='%s: README etapu 3 czyta nim ten sam punkt śledzenia (jako root, z zamontowanym tracefs)'
-    [bpftrace_none]='nie ma bpftrace: README etapu 3 pokazuje nim także werdykty jądra, jako root (opcjonalnie: sudo apt-get install bpftrace)'
+    [bpftrace_ok]='%s: README etapu 3 odczytuje za jego pomocą ten sam punkt śledzenia (jako root, z zamontowanym tracefs)'
+    [bpftrace_none]='nie ma bpftrace: README etapu 3 pokazuje za jego pomocą także werdykty jądra, jako root (opcjonalnie: sudo apt-get install bpftrace)'
 
     [git]='git'
     [git_none]='nie ma gita: make check-exercises, make solution i make reset go potrzebują'

@@ -11,13 +11,13 @@ msg_en+=(
     [saw]='%s: saw %s, expected %s'
     [saw_why]='%s: saw %s, expected %s: %s'
     [hint_next]='stuck? make hint EX=%s N=%s'
-    [hint_done]='stuck after all three hints? make solution EX=%s shows the reference solution (make reset EX=%s undoes it)'
+    [hint_done]='stuck after all three hints? make solution EX=%s applies the reference solution (make reset EX=%s undoes it)'
 )
 msg_pl+=(
     [saw]='%s: jest %s, a powinno być %s'
     [saw_why]='%s: jest %s, a powinno być %s: %s'
-    [hint_next]='utknąłeś? make hint EX=%s N=%s'
-    [hint_done]='utknąłeś mimo trzech podpowiedzi? make solution EX=%s pokaże wzorcowe rozwiązanie (make reset EX=%s je cofnie)'
+    [hint_next]='nie wiesz, jak ruszyć dalej? make hint EX=%s N=%s'
+    [hint_done]='trzy podpowiedzi nie pomogły? make solution EX=%s nałoży wzorcowe rozwiązanie (make reset EX=%s je cofnie)'
 )
 
 # This checker's exercise, from its file name (part3-1.bats: part3-1).

@@ -14,7 +14,7 @@ msg_en+=(
 msg_pl+=(
     [t_bug]='part2-1: zamrożona seria 20 zostawia procesy zombie'
     [no_handler]="po SIGCONT w logu nie ma wiersza 'reaped child': procedura obsługi SIGCHLD nie zadziałała albo nie zbiera niczego"
-    [zombies]='po zamrożonej serii 20 i jeszcze jednej sesji zostało procesów zombie: %s, a powinno co najmniej 10: 20 procesów dzieci zakończyło się, gdy daemon był zatrzymany, więc jeden SIGCHLD oznaczał je wszystkie, a procedura obsługi i tak zebrała wszystkie; niech wywołuje waitpid raz na sygnał (while w on_sigchld zmienia się w if), nadal z WNOHANG: procedura obsługi nie może czekać na proces dziecka, który jeszcze działa'
+    [zombies]='po zamrożonej serii 20 i jeszcze jednej sesji zostało procesów zombie: %s, a powinno co najmniej 10: 20 procesów dzieci zakończyło się, gdy daemon był zatrzymany, więc jeden SIGCHLD oznaczał je wszystkie, a procedura obsługi i tak zebrała wszystkie; niech wywołuje waitpid raz na sygnał (while w on_sigchld zmienia się w if), nadal z WNOHANG: procedura obsługi nigdy nie może czekać na proces dziecka, który jeszcze działa'
 )
 
 @test "$(msg t_bug)" {

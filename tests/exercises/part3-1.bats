@@ -27,12 +27,12 @@ msg_pl+=(
     [not_reaped]='po SIGCONT pod daemonem wciąż są procesy dzieci (%s), a nie powinno być żadnego: daemon ma nadal zbierać każdy zakończony proces dziecka'
     [no_greeting]='samotny klient po serii nie dostał żadnego powitania'
     [drift]='po zamrożonej serii 5 samotny klient dostał powitanie z active=%s, a powinno być active=1; %s z 5 sygnałów wysłanych przez procesy dzieci zlało się z tym, który już oczekiwał (sygnały standardowe nie są kolejkowane; sygnały czasu rzeczywistego, od SIGRTMIN do SIGRTMAX, są)'
-    [refused]="po zamrożonej serii 5 samotny klient dostał odmowę, '%s', a powinien powitanie z active=1: daemon nie policzył żadnego z 5 zakończeń; czy nowy sygnał ma procedurę obsługi i czy jest odblokowany, gdy proces główny czeka (usunięty z srv.wait_mask)?"
+    [refused]="po zamrożonej serii 5 samotny klient dostał odmowę, '%s', a powinien powitanie z active=1: daemon nie policzył żadnego z 5 zakończeń; czy nowy sygnał ma procedurę obsługi i czy jest odblokowany, gdy proces główny czeka (usunięty ze srv.wait_mask)?"
     [limit]="przy -m 2 i dwóch połączonych klientach trzeci dostał '%s', a powinien 'BUSY active=2 max=2': daemon ma nadal liczyć i odmawiać"
     [t_blocked]='part3-1: nowy sygnał jest zablokowany, gdy proces główny pracuje poza czekaniem'
     [no_rt]='proces główny nie przechwytuje żadnego sygnału czasu rzeczywistego (SigCgt w /proc/PID/status): zainstaluj procedurę obsługi SIGRTMIN przez sigaction'
-    [not_caught]='w 100 próbach nie udało się zatrzymać procesu głównego poza czekaniem, przy kolejce 100 klientów'
-    [unblocked]='sygnał %s nie jest zablokowany, gdy proces główny pracuje poza czekaniem (SigBlk procesu zatrzymanego w wywołaniu systemowym %s): jego procedura obsługi mogłaby zadziałać między sprawdzeniem limitu a active++; zablokuj go przez sigprocmask(SIG_BLOCK) jak pozostałe sygnały, a usuń tylko z srv.wait_mask'
+    [not_caught]='w 100 próbach, przy 100 klientach w kolejce, nie udało się przyłapać procesu głównego poza czekaniem'
+    [unblocked]='sygnał %s nie jest zablokowany, gdy proces główny pracuje poza czekaniem (SigBlk procesu zatrzymanego w wywołaniu systemowym %s): jego procedura obsługi mogłaby się uruchomić między sprawdzeniem limitu a active++; zablokuj go przez sigprocmask(SIG_BLOCK) jak pozostałe sygnały i usuń go tylko ze srv.wait_mask'
 )
 
 @test "$(msg t_exact)" {

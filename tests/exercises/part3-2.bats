@@ -23,7 +23,7 @@ msg_pl+=(
     [t_killed]='part3-2: 3 procesy dzieci zabite przez kill -9 nie zajmują miejsc na zawsze: klient wciąż wchodzi'
     [t_limit]='part3-2: licznik wciąż działa: limit zostaje osiągnięty i daemon odmawia'
     [t_once]='part3-2: przy 2 połączonych klientach trzeci przychodzi i odchodzi: następny ma active=3'
-    [twice]="przy 2 połączonych klientach trzeci przyszedł i się rozłączył, a następny dostał powitanie '%s', a powinien active=3 max=5: to zakończenie zostało policzone więcej niż raz; zmniejszaj licznik raz na każdy zebrany proces dziecka i nigdzie indziej (czy SIGUSR2 nadal też jest liczony?)"
+    [twice]="przy 2 połączonych klientach trzeci przyszedł i się rozłączył; następny dostał powitanie '%s', a powinien active=3 max=5: to zakończenie zostało policzone więcej niż raz; zmniejszaj licznik raz na każdy zebrany proces dziecka i nigdzie indziej (czy SIGUSR2 też wciąż jest liczony?)"
     [not_reaped]='po SIGCONT pod daemonem wciąż są procesy dzieci (%s), a nie powinno być żadnego: daemon ma nadal zbierać każdy zakończony proces dziecka'
     [drift]="po zamrożonej serii 5 samotny klient dostał '%s', a powinien active=1 max=5: zmniejszenia licznika (%s) przepadły razem z sygnałami SIGUSR2, które się zlały; zmniejszaj licznik raz na każdy zebrany proces dziecka: waitpid zwraca każdy osobno, ile by sygnałów się nie zlało"
     [refused]="po zamrożonej serii 5 samotny klient dostał odmowę, '%s', a powinien powitanie z active=1 max=5: daemon nie policzył żadnego z 5 zakończeń; zmniejszaj licznik raz na każdy zebrany proces dziecka"

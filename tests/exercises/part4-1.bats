@@ -32,8 +32,8 @@ msg_pl+=(
     [no_ipc_line]="w logu nie ma wiersza 'ipc sem=N', a przy starcie powinien się tam znaleźć identyfikator semafora (log ma: %s)"
     [no_sem]="log podaje semafor %s, ale w /proc/sysvipc/sem nie ma takiego identyfikatora"
     [not_reaped]='pod daemonem wciąż są procesy dzieci (%s), a nie powinno być żadnego: daemon ma nadal zbierać każdy zakończony proces dziecka'
-    [drift_burst]="po zamrożonej serii 5 procesów dzieci zakończonych normalnie (runda %s) samotny klient dostał '%s', a powinien active=1 max=5: ich miejsca nie wróciły; tu miejsce oddaje tylko jądro, gdy kończy się proces dziecka, który przejął je z SEM_UNDO (normalnie czy nie)"
-    [drift_killed]="po zabiciu 3 procesów dzieci przez kill -9, gdy nikt nie był połączony, klient dostał '%s', a powinien active=1 max=5: proces dziecka przejmuje swoje miejsce z SEM_UNDO, a jądro oddaje je, jakkolwiek proces się zakończy"
+    [drift_burst]="po zamrożonej serii 5 procesów dzieci zakończonych normalnie (runda %s) samotny klient dostał '%s', a powinien active=1 max=5: ich miejsca nie wróciły; tu miejsce oddaje tylko jądro, gdy kończy się (normalnie czy nie) proces dziecka, który przejął je z SEM_UNDO"
+    [drift_killed]="po zabiciu 3 procesów dzieci przez kill -9, gdy nikt nie był połączony, klient dostał '%s', a powinien active=1 max=5: proces dziecka przejmuje swoje miejsce z SEM_UNDO, a jądro zwraca je niezależnie od tego, jak proces dziecka się zakończy"
     [busy]="przy -m 5 i 5 połączonych klientach następny dostał '%s', a powinien 'BUSY active=5 max=5': miejsce zajmuje semop(-1, IPC_NOWAIT), a EAGAIN oznacza BUSY"
     [not_stopped]='daemon nie zakończył się w ciągu %s ms od SIGTERM'
     [sem_left]='semafor %s wciąż istnieje po zatrzymaniu daemona przez SIGTERM, a powinien zniknąć: semctl(IPC_RMID) przy wyjściu, inaczej zostaje do restartu systemu albo ipcrm'

@@ -26,7 +26,7 @@ msg_pl+=(
     [dev_shm]='nowe pliki w /dev/shm'
     [why_dev_shm]='shm_open i sem_open tworzą tam plik z nazwą; sem_init na semaforze wewnątrz odwzorowania nie tworzy żadnego'
     [not_reaped]='pod daemonem wciąż są procesy dzieci (%s), a nie powinno być żadnego: daemon ma nadal zbierać każdy zakończony proces dziecka'
-    [drift_burst]="po zamrożonej serii 5 procesów dzieci zakończonych normalnie (runda %s) samotny klient dostał '%s', a powinien active=1 max=5: nie wszystkie miejsca, które oddały, dotarły do licznika czytanego przez proces główny; czy pamięć licznika jest współdzielona przez proces główny i procesy dzieci?"
+    [drift_burst]="po zamrożonej serii 5 procesów dzieci zakończonych normalnie (runda %s) samotny klient dostał '%s', a powinien active=1 max=5: nie wszystkie oddane przez nie miejsca dotarły do licznika odczytywanego przez proces główny; czy pamięć licznika jest współdzielona między procesem głównym a procesami dzieci?"
     [drift_killed]="po zabiciu 3 procesów dzieci przez kill -9, gdy nikt nie był połączony, klient dostał '%s', a powinien active=1 max=5: proces dziecka zabity sygnałem sam nie odda miejsca: musi to zrobić proces główny, gdy go zbiera"
 )
 
