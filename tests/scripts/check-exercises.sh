@@ -134,5 +134,40 @@ for ex in "${exercises[@]}"; do
         fi
     done
 done
+# make grade, end to end, in a clone of the last commit: all not started;
+# the reference solution of part3-1 in place is "passed" and marked so; the
+# student's own passing work, saved by make exercise, is "passed earlier"
+# once the stage is reset; the working tree is left as it was.
+grade_check() {
+    local g=$tmp/grade out
+    git clone -q "$root" "$g" 2>/dev/null || { echo "grade: BAD: cannot clone $root"; return 1; }
+    [ -d "$root/tests/node_modules" ] && ln -s "$root/tests/node_modules" "$g/tests/node_modules"
+    out=$(cd "$g" && FORKD_LANG=en make -s grade 2>/dev/null)
+    grep -q '^Score: 0/15$' <<<"$out" || { echo "grade: BAD: untouched, expected Score: 0/15:"; echo "$out"; return 1; }
+    (cd "$g" && make -s solution EX=part3-1 >/dev/null) || return 1
+    out=$(cd "$g" && FORKD_LANG=en make -s grade 2>/dev/null)
+    grep -q '^part3-1 .* 1/1 *passed (the reference solution)$' <<<"$out" &&
+        grep -q '"id":"part3-1","stage":"part3-signals-bug","state":"passed","points":1,"max":1,"reference_solution":true' <<<"$out" || {
+        echo "grade: BAD: with the reference solution of part3-1:"
+        echo "$out"
+        return 1
+    }
+    # the student's own work: the solution, with a comment of theirs
+    sed -i 's|/\* Exercise part3-1:|/* Mine, part3-1:|' "$g/part3-signals-bug/daemon.c"
+    (cd "$g" && FORKD_LANG=en make -s exercise EX=part3-1 >/dev/null 2>&1) || { echo "grade: BAD: make exercise failed on own work"; return 1; }
+    [ -f "$g/build/exercises/passed/part3-1.patch" ] || { echo "grade: BAD: make exercise saved nothing"; return 1; }
+    (cd "$g" && FORCE=1 make -s reset EX=part3-1 >/dev/null) || return 1
+    out=$(cd "$g" && FORKD_LANG=en make -s grade 2>/dev/null)
+    grep -q '^part3-1 .* 1/1 *passed earlier' <<<"$out" && grep -q '"state":"passed earlier"' <<<"$out" &&
+        [ -z "$(git -C "$g" status --porcelain -- part3-signals-bug)" ] || {
+        echo "grade: BAD: after make reset, the saved work should be passed earlier:"
+        echo "$out"
+        return 1
+    }
+    echo "grade: ok (untouched 0/15; the reference solution passed and marked; own work passed earlier after a reset)"
+    rm -rf "$g"
+}
+[ ${#@} -gt 0 ] || grade_check || failed=1
+
 [ "$failed" -eq 0 ] && echo "check-exercises: every checker fails without its solution, passes with it, fails each typical mistake with its message, and has its hints"
 exit "$failed"
