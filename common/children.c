@@ -81,11 +81,15 @@ int children_reserve(void)
     bigger = table_map(table->capacity == 0 ? 64 : table->capacity * 2);
     if (bigger == NULL)
         return -1;
-    bigger->live_count = table->live_count;
-    bigger->reaped_count = table->reaped_count;
-    memcpy(bigger->reaped, table->reaped, (size_t)table->reaped_count * sizeof *table->reaped);
-    memcpy(bigger->live, table->live, table->live_count * sizeof *table->live);
-    table_unmap(table);
+    /* The first table has nothing to copy (and memcpy from no_table's NULL
+     * arrays would be undefined, even of 0 bytes). */
+    if (table != &no_table) {
+        bigger->live_count = table->live_count;
+        bigger->reaped_count = table->reaped_count;
+        memcpy(bigger->reaped, table->reaped, (size_t)table->reaped_count * sizeof *table->reaped);
+        memcpy(bigger->live, table->live, table->live_count * sizeof *table->live);
+        table_unmap(table);
+    }
     table = bigger;
     return 0;
 }

@@ -139,3 +139,22 @@ int net_has_timeouts(int fd, long seconds)
     }
     return 1;
 }
+
+int net_prepare_client(struct net_clients *known, int client, long timeout)
+{
+    if (!known->known) {
+        int flags = fcntl(client, F_GETFL);
+        int inherited = timeout > 0 ? net_has_timeouts(client, timeout) : 1;
+
+        if (flags == -1 || inherited == -1)
+            return -1;
+        known->need_unblocking = (flags & O_NONBLOCK) != 0;
+        known->need_timeouts = !inherited;
+        known->known = true;
+    }
+    if (known->need_unblocking && net_make_blocking(client) == -1)
+        return -1;
+    if (known->need_timeouts && net_set_timeouts(client, timeout) == -1)
+        return -1;
+    return 0;
+}

@@ -35,6 +35,24 @@ bool net_accept_error_is_transient(int err);
  * 0, or -1 with errno. */
 int net_make_blocking(int fd);
 
+/* What an accepted socket inherits from the listening one, learnt from the
+ * first client (all false before it). */
+struct net_clients {
+    bool known;
+    bool need_unblocking; /* O_NONBLOCK inherited (BSD, macOS): cleared on each */
+    bool need_timeouts;   /* the timeouts not inherited: set on each */
+};
+
+/*
+ * Makes an accepted socket what the child's protocol needs: blocking, with
+ * the idle timeout (seconds, 0 = none) on its reads and writes. The
+ * timeouts are set once, on the listening socket; Linux's accepted sockets
+ * inherit them and never O_NONBLOCK, BSD and macOS pass O_NONBLOCK on. The
+ * first client shows what this system does (known): later ones get only
+ * the calls they need, none on Linux. 0, or -1 with errno.
+ */
+int net_prepare_client(struct net_clients *known, int client, long timeout);
+
 /* Reads and writes on fd give up after seconds of waiting (SO_RCVTIMEO,
  * SO_SNDTIMEO): the idle timeout. 0, or -1 with errno. */
 int net_set_timeouts(int fd, long seconds);

@@ -209,7 +209,7 @@ void server_start(struct server *s, const struct stage *stage, const struct opti
         server_fail(s, "cannot listen on %s:%u: %s", opt->bind_addr, opt->port, strerror(errno));
     if (s->listen_fd >= FD_SETSIZE)
         server_fail(s, "listening socket is descriptor %d, beyond FD_SETSIZE", s->listen_fd);
-    /* Once here rather than on every client: see prepare_client. */
+    /* Once here rather than on every client: see net_prepare_client. */
     if (opt->idle_timeout > 0 && net_set_timeouts(s->listen_fd, opt->idle_timeout) == -1)
         server_fail(s, "cannot set the idle timeout on the listening socket: %s", strerror(errno));
 }
@@ -298,34 +298,6 @@ static void deliver_pending_signals(struct server *s)
     }
 }
 
-/*
- * The child's protocol needs a blocking socket with the idle timeout on its
- * reads and writes. The timeouts are set once, on the listening socket, and
- * Linux's accepted sockets inherit them and never O_NONBLOCK; BSD and macOS
- * pass O_NONBLOCK on. The first client shows what this system does; later
- * ones get only the calls they need: none, on Linux.
- */
-static int prepare_client(struct server *s, int client)
-{
-    long timeout = s->opt->idle_timeout;
-
-    if (!s->clients_known) {
-        int flags = fcntl(client, F_GETFL);
-        int inherited = timeout > 0 ? net_has_timeouts(client, timeout) : 1;
-
-        if (flags == -1 || inherited == -1)
-            return -1;
-        s->clients_need_unblocking = (flags & O_NONBLOCK) != 0;
-        s->clients_need_timeouts = !inherited;
-        s->clients_known = true;
-    }
-    if (s->clients_need_unblocking && net_make_blocking(client) == -1)
-        return -1;
-    if (s->clients_need_timeouts && net_set_timeouts(client, timeout) == -1)
-        return -1;
-    return 0;
-}
-
 int server_accept(struct server *s, struct sockaddr_in *peer)
 {
     socklen_t len = sizeof *peer;
@@ -364,7 +336,7 @@ int server_accept(struct server *s, struct sockaddr_in *peer)
         return -1;
     client = accept(s->listen_fd, (struct sockaddr *)peer, &len);
     if (client != -1) {
-        if (prepare_client(s, client) == -1) {
+        if (net_prepare_client(&s->clients, client, s->opt->idle_timeout) == -1) {
             log_msg(LOG_ERR, "setting up a new client: %s", strerror(errno));
             close_checked(client, "client socket");
             return -1;

@@ -33,6 +33,7 @@
 #include <stdbool.h>
 
 #include "children.h"
+#include "net.h"
 #include "options.h"
 
 struct server {
@@ -47,11 +48,7 @@ struct server {
     sigset_t wait_mask;      /* the mask inside pselect: our signals unblocked */
     long long backoff_until; /* accept ran out of descriptors or memory: pause until then (ms) */
     bool short_of_resources;
-    /* What an accepted socket inherits from the listening one, learnt from
-     * the first client: what each later one then needs done. */
-    bool clients_known;
-    bool clients_need_unblocking;
-    bool clients_need_timeouts;
+    struct net_clients clients;      /* what accepted sockets inherit here */
     long long refusal_logged_at;     /* monotonic ms of the last refusal line, 0 = none yet */
     unsigned long refusals_unlogged; /* refusals since then, to be counted in the next line */
     int exit_status;
