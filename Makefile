@@ -214,7 +214,7 @@ lint:
 	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,style,performance,portability \
 	  --inline-suppr --suppress=missingIncludeSystem -D_XOPEN_SOURCE=700 -Icommon $(addprefix -I,$(STAGES)) \
 	  $(C_SOURCES)
-	clang-tidy --quiet $(C_SOURCES) -- $(LINT_FLAGS) 2> >(grep -v ' warnings generated\.$$' >&2)
+	clang-tidy --quiet $(C_SOURCES) -- $(LINT_FLAGS) 2> >(grep -vE ' warnings? generated\.$$' >&2)
 	clang-format --dry-run -Werror $(C_SOURCES) $(C_HEADERS)
 	@echo "lint: clean"
 
