@@ -86,5 +86,27 @@ lone_client_is_first() {
     [[ $GREETING == "HELLO "*" active=1 max=$1" ]]
 }
 
+# burst_reaped N: N clients held, closed together while the parent is
+# stopped (frozen_burst), and every child reaped after SIGCONT; else fails
+# with the checker's own not_reaped sentence.
+burst_reaped() {
+    hold "$1" "$DPORT"
+    frozen_burst "$1"
+    within 10000 no_children "$DPID" || fail_because not_reaped "$(count_children "$DPID")"
+}
+
+# slots_come_back: part 4's count, exact after ITERS frozen bursts of 5 and
+# after 3 children killed with kill -9: each time a lone client is first
+# (active=1 max=5). Fails with the checker's drift_burst or drift_killed.
+slots_come_back() {
+    local round
+    for round in $(seq "$ITERS"); do
+        burst_reaped 5
+        within 3000 lone_client_is_first 5 || fail_because drift_burst "$round" "$GREETING"
+    done
+    kill_served 3 "$DPORT"
+    within 3000 lone_client_is_first 5 || fail_because drift_killed "$GREETING"
+}
+
 # The children of the daemon as ps shows them: printed under a failure.
 show_children() { ps -o pid,stat,cmd --ppid "$DPID" >&2 || true; }

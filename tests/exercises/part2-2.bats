@@ -43,9 +43,7 @@ logged_count() {
     local round
     start_daemon part2-zombies
     for round in $(seq "$ITERS"); do
-        hold 20 "$DPORT"
-        frozen_burst 20
-        within 10000 no_children "$DPID" || fail_because not_reaped "$(count_children "$DPID")"
+        burst_reaped 20
         logged_count 20 "$(msg why_burst)" "$round"
     done
 }

@@ -39,9 +39,7 @@ msg_pl+=(
     local active round
     start_daemon part3-signals-bug -m 5
     for round in $(seq "$ITERS"); do
-        hold 5 "$DPORT"
-        frozen_burst 5
-        within 10000 no_children "$DPID" || fail_because not_reaped "$(count_children "$DPID")"
+        burst_reaped 5
         if ! within 3000 lone_client_is_first 5; then
             [ -n "$GREETING" ] || fail_because no_greeting
             [[ $GREETING != BUSY* ]] || fail_because refused "$GREETING"

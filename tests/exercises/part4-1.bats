@@ -66,17 +66,9 @@ segments_of() { awk -v pid="$1" 'NR > 1 && $5 == pid' /proc/sysvipc/shm | wc -l;
 }
 
 @test "$(msg t_exact)" {
-    local round
     start_daemon part4-shm-semaphore -m 5
     sem_from_log
-    for round in $(seq "$ITERS"); do
-        hold 5 "$DPORT"
-        frozen_burst 5
-        within 10000 no_children "$DPID" || fail_because not_reaped "$(count_children "$DPID")"
-        within 3000 lone_client_is_first 5 || fail_because drift_burst "$round" "$GREETING"
-    done
-    kill_served 3 "$DPORT"
-    within 3000 lone_client_is_first 5 || fail_because drift_killed "$GREETING"
+    slots_come_back
     hold 5 "$DPORT"
     connect "$DPORT"
     read_line "$CONN" || true
