@@ -67,6 +67,7 @@ declare -A msg_en=(
     [why_stale]='saved work no longer applies to this commit'
     [why_unknown]='the checker failed (make exercise EX=%s says why)'
     [grade_total]='Score: %s/%s'
+    [no_level]='make grade: the statement of %s in its stage'"'"'s README.md does not say easy, medium or hard'
     [grade_slow]='(checking %s: building and running its checker...)'
     [usage_hint]='usage: make hint EX=<exercise> [N=1|2|3]; the exercises: %s'
     [no_hint]='make hint: no hints for %s'
@@ -110,6 +111,7 @@ declare -A msg_pl=(
     [why_stale]='zapisana praca nie daje się już nałożyć na ten commit'
     [why_unknown]='test sprawdzający nie przeszedł (make exercise EX=%s powie dlaczego)'
     [grade_total]='Wynik: %s/%s'
+    [no_level]='make grade: treść ćwiczenia %s w README.md jego etapu nie mówi, czy jest łatwe (easy), średnie (medium) czy trudne (hard)'
     [grade_slow]='(sprawdzam %s: kompiluję i uruchamiam test sprawdzający...)'
     [usage_hint]='użycie: make hint EX=<ćwiczenie> [N=1|2|3]; ćwiczenia: %s'
     [no_hint]='make hint: brak podpowiedzi do %s'
@@ -289,10 +291,21 @@ changed() {
 
 passed_dir=$root/build/exercises/passed
 hints_seen=$root/build/exercises/hints
-# Points by difficulty (the statements say easy, medium or hard).
-declare -A points=([part1-1]=1 [part1-2]=2 [part2-1]=1 [part2-2]=2
-    [part3-1]=1 [part3-2]=2 [part4-1]=3 [part4-2]=3)
-points_of() { echo "${points[$1]:-1}"; }
+# Points by difficulty, as the exercise's statement in its stage's README
+# gives it ("**part3-1 (easy): ..."): easy 1, medium 2, hard 3.
+points_of() {
+    local level
+    level=$(sed -n "s/^[0-9]*\. \*\*$1 (\([a-z]*\)).*/\1/p" "$root/$(patch_stage "$solutions/$1.patch")/README.md")
+    case $level in
+    easy) echo 1 ;;
+    medium) echo 2 ;;
+    hard) echo 3 ;;
+    *)
+        say no_level "$1"
+        return 1
+        ;;
+    esac
+}
 
 known_exercise() { [ -n "$1" ] && [ -f "$solutions/$1.patch" ] && [ -f "$root/tests/exercises/$1.bats" ]; }
 
@@ -384,7 +397,7 @@ grade() {
     printf '%s  %s  %s  %s\n' "$(pad 9 "$h1")" "$(pad 20 "$h2")" "$(pad 7 "$h3")" "$h4" >"$grade_tmp/table"
     for ex in $(exercises); do
         stage=$(patch_stage "$solutions/$ex.patch")
-        max=$(points_of "$ex")
+        max=$(points_of "$ex") || return 1
         state=not_started why= ref=
         saved=$passed_dir/$ex.patch
         if [ -n "$(stage_diff "$stage")" ]; then

@@ -152,6 +152,9 @@ grade_check() {
         echo "$out"
         return 1
     }
+    # make exercise passes with the reference solution, and saves nothing
+    (cd "$g" && FORKD_LANG=en make -s exercise EX=part3-1 >/dev/null 2>&1) || { echo "grade: BAD: make exercise failed with the reference solution"; return 1; }
+    [ ! -e "$g/build/exercises/passed/part3-1.patch" ] || { echo "grade: BAD: make exercise saved the reference solution as the student's work"; return 1; }
     # the student's own work: the solution, with a comment of theirs
     sed -i 's|/\* Exercise part3-1:|/* Mine, part3-1:|' "$g/part3-signals-bug/daemon.c"
     (cd "$g" && FORKD_LANG=en make -s exercise EX=part3-1 >/dev/null 2>&1) || { echo "grade: BAD: make exercise failed on own work"; return 1; }
@@ -164,10 +167,10 @@ grade_check() {
         echo "$out"
         return 1
     }
-    echo "grade: ok (untouched 0/15; the reference solution passed and marked; own work passed earlier after a reset)"
+    echo "grade: ok (untouched 0/15; the reference solution passed, marked and never saved; own work passed earlier after a reset)"
     rm -rf "$g"
 }
-[ ${#@} -gt 0 ] || grade_check || failed=1
+[ $# -gt 0 ] || grade_check || failed=1
 
 [ "$failed" -eq 0 ] && echo "check-exercises: every checker fails without its solution, passes with it, fails each typical mistake with its message, and has its hints"
 exit "$failed"
