@@ -385,6 +385,17 @@ run_in() {
     return 1
 }
 
+# other_solution_held EX STAGE: STAGE holds the reference solution of
+# another of its exercises.
+other_solution_held() {
+    local other
+    for other in $(exercises); do
+        [ "$other" != "$1" ] && [ "$(patch_stage "$solutions/$other.patch")" = "$2" ] &&
+            holds_solution "$solutions/$other.patch" && return 0
+    done
+    return 1
+}
+
 grade() {
     local ex stage state why pts max total=0 maxsum=0 json= tree saved ref label h1 h2 h3 h4
     local -A stage_tree=()
@@ -400,7 +411,9 @@ grade() {
         max=$(points_of "$ex") || return 1
         state=not_started why= ref=
         saved=$passed_dir/$ex.patch
-        if [ -n "$(stage_diff "$stage")" ]; then
+        # a stage changed: this exercise's work, unless the change is
+        # another exercise's reference solution (then this one is not started)
+        if [ -n "$(stage_diff "$stage")" ] && ! other_solution_held "$ex" "$stage"; then
             echo "$(msg grade_slow "$ex")" >&2
             if [ -z "${stage_tree[$stage]:-}" ]; then
                 tree=$(grade_tree) || return 1

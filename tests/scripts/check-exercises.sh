@@ -146,7 +146,9 @@ grade_check() {
     grep -q '^Score: 0/15$' <<<"$out" || { echo "grade: BAD: untouched, expected Score: 0/15:"; echo "$out"; return 1; }
     (cd "$g" && make -s solution EX=part3-1 >/dev/null) || return 1
     out=$(cd "$g" && FORKD_LANG=en make -s grade 2>/dev/null)
+    # part3-2, of the same stage, is not started: the change is part3-1's
     grep -q '^part3-1 .* 1/1 *passed (the reference solution)$' <<<"$out" &&
+        grep -q '^part3-2 .* 0/2 *not started$' <<<"$out" &&
         grep -q '"id":"part3-1","stage":"part3-signals-bug","state":"passed","points":1,"max":1,"reference_solution":true' <<<"$out" || {
         echo "grade: BAD: with the reference solution of part3-1:"
         echo "$out"
